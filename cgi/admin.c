@@ -1,0 +1,556 @@
+/*
+ * admin.c - docapi-admin: migrations, organizations, namespaces,
+ * collections, API keys, and NDJSON import/export of documents.
+ *
+ * Scriptable: a command prints its result alone on stdout (an id, a key, a
+ * count, NDJSON); messages go to stderr; failure exits non-zero. It reads
+ * the same configuration as docapi.fcgi.
+ */
+#include "auth.h"
+#include "body.h"
+#include "config.h"
+#include "docview.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <libpq-fe.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static PGconn *conn;
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("docapi-admin: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+/* Runs a parameterized statement; returns the result (caller PQclear) or
+ * NULL after printing the server's message. */
+static PGresult *exec(const char *sql, int n, const char *const *params)
+{
+	PGresult *r = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(r);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return r;
+	fprintf(stderr, "docapi-admin: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	return NULL;
+}
+
+static int exec_ok(const char *sql)
+{
+	PGresult *r = exec(sql, 0, NULL);
+	PQclear(r);
+	return r ? 0 : -1;
+}
+
+/* Prints the first column of a one-row result; 0 on success. */
+static int print_one(const char *sql, int n, const char *const *params,
+                     const char *not_found)
+{
+	PGresult *r = exec(sql, n, params);
+	int rc = 1;
+	if (!r)
+		return 1;
+	if (PQntuples(r) == 1) {
+		puts(PQgetvalue(r, 0, 0));
+		rc = 0;
+	} else {
+		fail("%s", not_found);
+	}
+	PQclear(r);
+	return rc;
+}
+
+static void new_id(char *out, const char *prefix, size_t nrand)
+{
+	size_t p = strlen(prefix);
+	memcpy(out, prefix, p);
+	util_random_base62(out + p, nrand);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmd_migrate(const char *dir)
+{
+	DIR *d = NULL;
+	struct dirent *e;
+	char **files = NULL;
+	size_t n = 0;
+	int rc = 1, applied = 0;
+
+	if (exec_ok("SELECT pg_advisory_lock(727001)") ||
+	    exec_ok("CREATE TABLE IF NOT EXISTS schema_migrations ("
+	            " version text PRIMARY KEY,"
+	            " applied_at timestamptz NOT NULL DEFAULT now())"))
+		goto cleanup;
+	d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, "docapi-admin: cannot open %s: %s\n", dir, strerror(errno));
+		goto cleanup;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		if (len > 4 && strcmp(e->d_name + len - 4, ".sql") == 0) {
+			files = xrealloc(files, (n + 1) * sizeof *files);
+			files[n++] = xstrdup(e->d_name);
+		}
+	}
+	qsort(files, n, sizeof *files, cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		const char *p[1] = { files[i] };
+		PGresult *r = exec("SELECT 1 FROM schema_migrations WHERE version = $1", 1, p);
+		int done = r && PQntuples(r) == 1;
+		PQclear(r);
+		if (!r)
+			goto cleanup;
+		if (done)
+			continue;
+		struct buf path = { 0 }, sql = { 0 };
+		buf_printf(&path, "%s/%s", dir, files[i]);
+		FILE *f = fopen(path.data, "r");
+		if (!f) {
+			fprintf(stderr, "docapi-admin: cannot read %s\n", path.data);
+			buf_free(&path);
+			goto cleanup;
+		}
+		char chunk[4096];
+		size_t got;
+		while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+			buf_append(&sql, chunk, got);
+		fclose(f);
+		int ok = exec_ok("BEGIN") == 0 && exec_ok(sql.data ? sql.data : "") == 0;
+		if (ok) {
+			PGresult *ins = exec("INSERT INTO schema_migrations (version) VALUES ($1)", 1, p);
+			ok = ins != NULL;
+			PQclear(ins);
+		}
+		ok = ok && exec_ok("COMMIT") == 0;
+		if (!ok) {
+			exec_ok("ROLLBACK");
+			fprintf(stderr, "docapi-admin: migration %s failed\n", files[i]);
+		} else {
+			fprintf(stderr, "docapi-admin: applied %s\n", files[i]);
+			applied++;
+		}
+		buf_free(&path);
+		buf_free(&sql);
+		if (!ok)
+			goto cleanup;
+	}
+	printf("%d\n", applied);
+	rc = 0;
+cleanup:
+	exec_ok("SELECT pg_advisory_unlock(727001)");
+	if (d)
+		closedir(d);
+	for (size_t i = 0; i < n; i++)
+		free(files[i]);
+	free(files);
+	return rc;
+}
+
+static int cmd_create_org(const char *name)
+{
+	char id[32];
+	new_id(id, "org_", 16);
+	const char *p[2] = { id, name };
+	return print_one("INSERT INTO organizations (org_id, name) VALUES ($1, $2)"
+	                 " RETURNING org_id", 2, p, "could not create the organization");
+}
+
+static int cmd_create_namespace(const char *org, const char *name)
+{
+	char id[32];
+	new_id(id, "ns_", 16);
+	const char *p[3] = { id, org, name };
+	return print_one("INSERT INTO namespaces (ns_id, org_pk, name)"
+	                 " SELECT $1, id, $3 FROM organizations WHERE org_id = $2"
+	                 " RETURNING ns_id", 3, p, "organization not found");
+}
+
+static int cmd_create_collection(const char *ns, const char *name)
+{
+	char id[32];
+	new_id(id, "col_", 16);
+	const char *p[3] = { id, ns, name };
+	return print_one("INSERT INTO collections (col_id, ns_pk, name)"
+	                 " SELECT $1, id, $3 FROM namespaces WHERE ns_id = $2"
+	                 " RETURNING col_id", 3, p, "namespace not found");
+}
+
+static int cmd_create_key(const char *org, const char *role, const char *nslist,
+                          const char *expires_in, int test_mode)
+{
+	char key[8 + AUTH_KEY_RANDOM_LEN + 1], id[32], prefix[AUTH_PREFIX_LEN + 1];
+	unsigned char hash[32];
+	struct buf arr = { 0 };
+	int rc;
+
+	if (strcmp(role, "read") && strcmp(role, "write") && strcmp(role, "admin"))
+		return fail("--role must be read, write or admin (got \"%s\")", role);
+	if (expires_in) {
+		char *end;
+		long s = strtol(expires_in, &end, 10);
+		if (*end || end == expires_in || s < 0)
+			return fail("--expires-in must be a number of seconds (got \"%s\")", expires_in);
+	}
+	auth_new_key(key, test_mode);
+	auth_hash_key(key, strlen(key), hash);
+	new_id(id, "key_", 16);
+	memcpy(prefix, key, AUTH_PREFIX_LEN);
+	prefix[AUTH_PREFIX_LEN] = '\0';
+	if (nslist) {
+		/* "ns_a,ns_b" -> "{ns_a,ns_b}"; ids are alphanumeric, no quoting needed. */
+		for (const char *c = nslist; *c; c++)
+			if (!(*c == ',' || *c == '_' || (*c >= '0' && *c <= '9') ||
+			      (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')))
+				return fail("--namespaces takes ns_ ids separated by commas (got \"%s\")", nslist);
+		buf_printf(&arr, "{%s}", nslist);
+	}
+	char hexhash[65];
+	util_hex(hash, 32, hexhash);
+	const char *p[7] = { id, org, hexhash, prefix, role, arr.data, expires_in };
+	PGresult *r = exec(
+		"INSERT INTO api_keys (key_id, org_pk, key_hash, prefix, role, namespaces, expires_at)"
+		" SELECT $1, o.id, decode($3, 'hex'), $4, $5, $6::text[],"
+		" CASE WHEN $7::bigint IS NULL THEN NULL ELSE now() + make_interval(secs => $7::bigint) END"
+		" FROM organizations o WHERE o.org_id = $2"
+		"   AND (SELECT bool_and(EXISTS (SELECT 1 FROM namespaces n WHERE n.ns_id = x AND n.org_pk = o.id))"
+		"        FROM unnest(coalesce($6::text[], '{}')) AS x) IS NOT FALSE"
+		" RETURNING key_id", 7, p);
+	rc = 1;
+	if (r && PQntuples(r) == 1) {
+		fprintf(stderr, "docapi-admin: created %s (%s..., role %s); the key is shown once:\n",
+		        PQgetvalue(r, 0, 0), prefix, role);
+		puts(key);
+		rc = 0;
+	} else if (r) {
+		fail("organization not found, or a namespace is not in it");
+	}
+	PQclear(r);
+	buf_free(&arr);
+	return rc;
+}
+
+static int cmd_list_keys(const char *org)
+{
+	const char *p[1] = { org };
+	PGresult *r = exec(
+		"SELECT k.key_id, k.prefix, k.role, coalesce(array_to_string(k.namespaces, ','), '*'),"
+		" coalesce(to_char(k.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '-'),"
+		" CASE WHEN k.revoked_at IS NOT NULL THEN 'revoked'"
+		"      WHEN k.expires_at <= now() THEN 'expired' ELSE 'active' END"
+		" FROM api_keys k JOIN organizations o ON o.id = k.org_pk"
+		" WHERE o.org_id = $1 ORDER BY k.id", 1, p);
+	if (!r)
+		return 1;
+	for (int i = 0; i < PQntuples(r); i++)
+		printf("%s\t%s\t%s\t%s\t%s\t%s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+		       PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4),
+		       PQgetvalue(r, i, 5));
+	PQclear(r);
+	return 0;
+}
+
+static int cmd_revoke_key(const char *key_id)
+{
+	const char *p[1] = { key_id };
+	return print_one("UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())"
+	                 " WHERE key_id = $1 RETURNING key_id", 1, p, "key not found");
+}
+
+/* Splits one imported document into the row's columns. Returns 0 or -1
+ * with a message in err. */
+static int split_document(struct json_object *o, struct json_object *sys,
+                          struct json_object *fields, char *docid, size_t idlen,
+                          const char **err)
+{
+	static const char *const sys_keys[] = {
+		"document_schema_version", "root_object_id", "root_bucket_id",
+		"source_type", "source_object_id", "source_collection_id",
+		"source_document_id", "lineage_path", "lineage", "lineage_chain",
+		"source_blobs", "internal_metadata", NULL,
+	};
+	struct json_object *v;
+
+	if (json_object_object_get_ex(o, "document_id", &v)) {
+		const char *s = json_object_get_string(v);
+		if (!json_object_is_type(v, json_type_string) || !util_starts_with(s, "doc_") ||
+		    strlen(s) >= idlen || strlen(s) < 5) {
+			*err = "document_id must be \"doc_\" followed by letters, digits or _";
+			return -1;
+		}
+		snprintf(docid, idlen, "%s", s);
+	} else {
+		new_id(docid, "doc_", 24);
+	}
+	for (int i = 0; sys_keys[i]; i++)
+		if (json_object_object_get_ex(o, sys_keys[i], &v))
+			json_object_object_add(sys, sys_keys[i], json_object_get(v));
+	json_object_object_foreach(o, k, val) {
+		if (!docview_is_reserved(k))
+			json_object_object_add(fields, k, json_object_get(val));
+	}
+	return 0;
+}
+
+static int cmd_import(const char *col, const char *file)
+{
+	FILE *f = file ? fopen(file, "r") : stdin;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	long lineno = 0, count = 0;
+	int rc = 1;
+
+	if (!f)
+		return fail("cannot open %s", file);
+	if (exec_ok("BEGIN"))
+		goto cleanup;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		struct verrs v = { 0 };
+		struct json_object *o, *sys, *fields, *x;
+		const char *meta = "{}", *blobs = "[]", *vec = NULL, *err = NULL;
+		char docid[128], ln[32];
+		lineno++;
+		snprintf(ln, sizeof ln, "%ld", lineno);
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		o = body_parse_json(line, (size_t)len, 64, &v);
+		if (!o || !json_object_is_type(o, json_type_object)) {
+			fprintf(stderr, "docapi-admin: line %ld: not a JSON object\n", lineno);
+			json_object_put(o);
+			verr_free(&v);
+			goto cleanup;
+		}
+		sys = json_object_new_object();
+		fields = json_object_new_object();
+		if (split_document(o, sys, fields, docid, sizeof docid, &err) == 0) {
+			if (json_object_object_get_ex(o, "metadata", &x)) {
+				if (!json_object_is_type(x, json_type_object))
+					err = "metadata must be an object";
+				meta = json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN);
+			}
+			if (json_object_object_get_ex(o, "document_blobs", &x)) {
+				docview_check_blobs(x, &v);
+				if (verr_count(&v))
+					err = json_object_to_json_string(v.detail);
+				blobs = json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN);
+			}
+			if (json_object_object_get_ex(o, "vector", &x)) {
+				if (!json_object_is_type(x, json_type_array))
+					err = "vector must be an array of numbers";
+				vec = json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN);
+			}
+		}
+		if (err) {
+			fprintf(stderr, "docapi-admin: line %ld: %s\n", lineno, err);
+			json_object_put(o);
+			json_object_put(sys);
+			json_object_put(fields);
+			verr_free(&v);
+			goto cleanup;
+		}
+		const char *p[7] = {
+			col, docid, json_object_to_json_string_ext(sys, JSON_C_TO_STRING_PLAIN),
+			meta, blobs, json_object_to_json_string_ext(fields, JSON_C_TO_STRING_PLAIN),
+			vec,
+		};
+		PGresult *r = exec(
+			"INSERT INTO documents (col_pk, document_id, sys, metadata, document_blobs, fields, vector)"
+			" SELECT c.id, $2, $3::jsonb, $4::jsonb, $5::jsonb, $6::jsonb, $7::jsonb"
+			" FROM collections c WHERE c.col_id = $1"
+			" ON CONFLICT (col_pk, document_id) DO UPDATE SET sys = EXCLUDED.sys,"
+			" metadata = EXCLUDED.metadata, document_blobs = EXCLUDED.document_blobs,"
+			" fields = EXCLUDED.fields, vector = EXCLUDED.vector,"
+			" version = documents.version + 1, updated_at = now()"
+			" RETURNING id", 7, p);
+		int ok = r && PQntuples(r) == 1;
+		if (r && !ok)
+			fprintf(stderr, "docapi-admin: collection %s not found\n", col);
+		PQclear(r);
+		json_object_put(o);
+		json_object_put(sys);
+		json_object_put(fields);
+		verr_free(&v);
+		if (!ok) {
+			fprintf(stderr, "docapi-admin: line %ld: not imported\n", lineno);
+			goto cleanup;
+		}
+		count++;
+	}
+	if (exec_ok("COMMIT"))
+		goto cleanup;
+	printf("%ld\n", count);
+	rc = 0;
+cleanup:
+	if (rc)
+		exec_ok("ROLLBACK");
+	free(line);
+	if (file && f)
+		fclose(f);
+	return rc;
+}
+
+static int cmd_export(const char *col)
+{
+	const char *p[1] = { col };
+	PGresult *r = exec(
+		"SELECT d.id, d.version, d.sys, d.metadata, d.document_blobs, d.fields, d.vector,"
+		" to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+		" to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+		" d.document_id, c.col_id"
+		" FROM documents d JOIN collections c ON c.id = d.col_pk"
+		" WHERE c.col_id = $1 ORDER BY d.id", 1, p);
+	if (!r)
+		return 1;
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct db_doc_row row = {
+			atoll(PQgetvalue(r, i, 0)), atoll(PQgetvalue(r, i, 1)),
+			PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4),
+			PQgetvalue(r, i, 5), PQgetisnull(r, i, 6) ? NULL : PQgetvalue(r, i, 6),
+			PQgetvalue(r, i, 7), PQgetvalue(r, i, 8),
+		};
+		struct doc d;
+		if (docview_load(&d, &row, PQgetvalue(r, i, 9), PQgetvalue(r, i, 10)) == 0) {
+			struct json_object *o = docview_render(&d, DV_VECTOR, NULL, NULL);
+			puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+			                                        JSON_C_TO_STRING_NOSLASHESCAPE));
+			json_object_put(o);
+		}
+		docview_free(&d);
+	}
+	PQclear(r);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: docapi-admin [--config FILE] COMMAND ...\n"
+	      "  migrate\n"
+	      "  create-org NAME\n"
+	      "  create-namespace --org ORG_ID NAME\n"
+	      "  create-collection --namespace NS_ID NAME\n"
+	      "  create-key --org ORG_ID --role read|write|admin [--namespaces NS,..]\n"
+	      "             [--expires-in SECONDS] [--test]\n"
+	      "  list-keys --org ORG_ID\n"
+	      "  revoke-key KEY_ID\n"
+	      "  import --collection COL_ID [FILE]   (NDJSON, default stdin)\n"
+	      "  export --collection COL_ID\n", f);
+}
+
+/* Options "--name value" and flags after the command; positional args kept. */
+struct args {
+	const char *org, *ns, *col, *role, *nslist, *expires_in;
+	int test_mode;
+	const char *pos[2];
+	int npos;
+};
+
+static int parse_args(int argc, char **argv, int i, struct args *a)
+{
+	memset(a, 0, sizeof *a);
+	for (; i < argc; i++) {
+		const char **slot = NULL;
+		if (!strcmp(argv[i], "--org")) slot = &a->org;
+		else if (!strcmp(argv[i], "--namespace")) slot = &a->ns;
+		else if (!strcmp(argv[i], "--collection")) slot = &a->col;
+		else if (!strcmp(argv[i], "--role")) slot = &a->role;
+		else if (!strcmp(argv[i], "--namespaces")) slot = &a->nslist;
+		else if (!strcmp(argv[i], "--expires-in")) slot = &a->expires_in;
+		else if (!strcmp(argv[i], "--test")) { a->test_mode = 1; continue; }
+		else if (argv[i][0] == '-' && argv[i][1]) return fail("unknown option %s", argv[i]);
+		else if (a->npos < 2) { a->pos[a->npos++] = argv[i]; continue; }
+		else return fail("too many arguments at %s", argv[i]);
+		if (i + 1 >= argc)
+			return fail("%s needs a value", argv[i]);
+		*slot = argv[++i];
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	struct args a;
+	char err[512];
+	const char *conf_path = NULL, *cmd;
+	int i = 1, rc = 2;
+
+	if (i + 1 < argc && !strcmp(argv[i], "--config")) {
+		conf_path = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc || !strcmp(argv[i], "--help")) {
+		usage(i >= argc ? stderr : stdout);
+		return i >= argc ? 2 : 0;
+	}
+	cmd = argv[i];
+	if (parse_args(argc, argv, i + 1, &a))
+		return 2;
+	if (config_load(&cfg, conf_path, err, sizeof err) != 0) {
+		fprintf(stderr, "docapi-admin: %s\n", err);
+		return 1;
+	}
+	conn = PQconnectdb(cfg.database_url);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		fprintf(stderr, "docapi-admin: cannot connect to the database: %s",
+		        PQerrorMessage(conn));
+		rc = 1;
+		goto out;
+	}
+	PQclear(PQexec(conn, "SET client_min_messages = warning"));
+#define NEED(cond, what) if (!(cond)) { rc = fail("%s", what); usage(stderr); goto out; }
+	if (!strcmp(cmd, "migrate")) {
+		rc = cmd_migrate(cfg.sql_dir);
+	} else if (!strcmp(cmd, "create-org")) {
+		NEED(a.npos == 1, "create-org needs a NAME");
+		rc = cmd_create_org(a.pos[0]);
+	} else if (!strcmp(cmd, "create-namespace")) {
+		NEED(a.org && a.npos == 1, "create-namespace needs --org ORG_ID and a NAME");
+		rc = cmd_create_namespace(a.org, a.pos[0]);
+	} else if (!strcmp(cmd, "create-collection")) {
+		NEED(a.ns && a.npos == 1, "create-collection needs --namespace NS_ID and a NAME");
+		rc = cmd_create_collection(a.ns, a.pos[0]);
+	} else if (!strcmp(cmd, "create-key")) {
+		NEED(a.org && a.role && a.npos == 0, "create-key needs --org ORG_ID and --role ROLE");
+		rc = cmd_create_key(a.org, a.role, a.nslist, a.expires_in, a.test_mode);
+	} else if (!strcmp(cmd, "list-keys")) {
+		NEED(a.org, "list-keys needs --org ORG_ID");
+		rc = cmd_list_keys(a.org);
+	} else if (!strcmp(cmd, "revoke-key")) {
+		NEED(a.npos == 1, "revoke-key needs a KEY_ID");
+		rc = cmd_revoke_key(a.pos[0]);
+	} else if (!strcmp(cmd, "import")) {
+		NEED(a.col && a.npos <= 1, "import needs --collection COL_ID [FILE]");
+		rc = cmd_import(a.col, a.npos ? a.pos[0] : NULL);
+	} else if (!strcmp(cmd, "export")) {
+		NEED(a.col && a.npos == 0, "export needs --collection COL_ID");
+		rc = cmd_export(a.col);
+	} else {
+		rc = fail("unknown command \"%s\"", cmd);
+		usage(stderr);
+		rc = 2;
+	}
+#undef NEED
+out:
+	PQfinish(conn);
+	config_free(&cfg);
+	return rc ? (rc == 2 ? 2 : 1) : 0;
+}

@@ -1,0 +1,50 @@
+/*
+ * config.h - the settings of docapi.fcgi and docapi-admin.
+ *
+ * Read once at start-up from the file named by DOCAPI_CONF (default
+ * SYSCONFDIR/docapi.conf; a missing default file is not an error), then from
+ * environment variables DOCAPI_<KEY> (upper case), which win. Lines are
+ * "key = value"; '#' starts a comment. An unknown key or a bad value is an
+ * error naming the file and line.
+ */
+#ifndef DOCAPI_CONFIG_H
+#define DOCAPI_CONFIG_H
+
+#include <stddef.h>
+
+struct config {
+	char *database_url;      /* libpq conninfo or URI */
+	char *mount_prefix;      /* e.g. "/api"; "" when mounted at "/" */
+	long body_limit;         /* bytes; larger bodies get 413 */
+	long max_depth;          /* JSON nesting limit */
+	int log_level;           /* enum log_level */
+	char *sql_dir;           /* migrations, for docapi-admin */
+	long retry_after;        /* seconds, sent with 503 */
+	/* Presigning (contract section 5). */
+	char *s3_region;
+	char *s3_endpoint;
+	char *s3_access_key_id;
+	char *s3_secret_access_key;
+	char *s3_session_token;
+	long presign_expires;
+	char *s3_addressing;     /* auto | virtual | path */
+};
+
+/*
+ * Loads defaults, then the file at `path` (NULL: DOCAPI_CONF or the default
+ * path), then the environment. Returns 0, or -1 with a message naming the
+ * file and line in err. The struct owns its strings: config_free().
+ */
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+
+/* Parses config text (for tests): `name` is used in messages. */
+int config_parse_text(struct config *cfg, const char *name, const char *text,
+                      char *err, size_t errlen);
+
+/* Sets every field to its default; frees nothing. */
+void config_defaults(struct config *cfg);
+
+/* Releases the strings; the struct can be reloaded afterwards. */
+void config_free(struct config *cfg);
+
+#endif

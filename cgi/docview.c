@@ -1,0 +1,347 @@
+/* docview.c - see docview.h. */
+#include "docview.h"
+#include "jsonpatch.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Read-only fields kept in `sys`, in output order (contract section 3). */
+static const char *const sys_fields[] = {
+	"document_schema_version", "root_object_id", "root_bucket_id",
+	"source_type", "source_object_id", "source_collection_id",
+	"source_document_id", "lineage_path", "lineage", "lineage_chain",
+	"source_blobs", "internal_metadata",
+};
+#define N_SYS (sizeof sys_fields / sizeof sys_fields[0])
+
+/* Every field name of section 3; anything else is a flat user field. */
+int docview_is_reserved(const char *name)
+{
+	static const char *const others[] = {
+		"document_id", "collection_id", "metadata", "vector",
+		"document_blobs", "presigned_url", "presigned_urls", "created_at",
+		"updated_at",
+	};
+	for (size_t i = 0; i < N_SYS; i++)
+		if (strcmp(name, sys_fields[i]) == 0)
+			return 1;
+	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+		if (strcmp(name, others[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static struct json_object *parse_stored(const char *text, json_type want)
+{
+	struct json_object *o;
+	if (!text)
+		return NULL;
+	o = json_tokener_parse(text);
+	if (o && !json_object_is_type(o, want)) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+int docview_load(struct doc *d, const struct db_doc_row *row,
+                 const char *document_id, const char *collection_id)
+{
+	memset(d, 0, sizeof *d);
+	d->document_id = document_id;
+	d->collection_id = collection_id;
+	d->pk = row->pk;
+	d->version = row->version;
+	d->sys = parse_stored(row->sys, json_type_object);
+	d->metadata = parse_stored(row->metadata, json_type_object);
+	d->blobs = parse_stored(row->blobs, json_type_array);
+	d->fields = parse_stored(row->fields, json_type_object);
+	d->vector = parse_stored(row->vector, json_type_array);
+	snprintf(d->created_at, sizeof d->created_at, "%s", row->created_at ? row->created_at : "");
+	snprintf(d->updated_at, sizeof d->updated_at, "%s", row->updated_at ? row->updated_at : "");
+	if (!d->sys || !d->metadata || !d->blobs || !d->fields ||
+	    (row->vector && !d->vector))
+		return -1;
+	return 0;
+}
+
+void docview_free(struct doc *d)
+{
+	json_object_put(d->sys);
+	json_object_put(d->metadata);
+	json_object_put(d->blobs);
+	json_object_put(d->fields);
+	json_object_put(d->vector);
+	memset(d, 0, sizeof *d);
+}
+
+static void add_copy(struct json_object *dst, const char *key, struct json_object *v)
+{
+	json_object_object_add(dst, key, json_object_get(v));
+}
+
+/* Blobs as returned: shared values, plus presigned_url when signing. */
+static struct json_object *render_blobs(const struct doc *d, int flags,
+                                        docview_sign_fn sign, void *sign_ctx,
+                                        struct json_object *urls,
+                                        char **primary)
+{
+	size_t n = json_object_array_length(d->blobs);
+	struct json_object *out;
+
+	if (!(flags & DV_PRESIGN))
+		return json_object_get(d->blobs);
+	out = json_object_new_array_ext((int)n);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *b = json_object_array_get_idx(d->blobs, i);
+		struct json_object *copy = json_object_new_object(), *u, *role;
+		const char *url = NULL;
+		char *signed_url = NULL;
+
+		json_object_object_foreach(b, k, v) {
+			if (strcmp(k, "presigned_url") != 0)
+				add_copy(copy, k, v);
+		}
+		if (json_object_object_get_ex(b, "url", &u))
+			url = json_object_get_string(u);
+		if (url && util_starts_with(url, "s3://"))
+			signed_url = sign(sign_ctx, url);
+		else if (url && (util_starts_with(url, "http://") ||
+		                 util_starts_with(url, "https://")))
+			signed_url = xstrdup(url);
+		if (signed_url) {
+			struct json_object *entry = json_object_new_object(), *f, *ok;
+			json_object_object_add(copy, "presigned_url",
+			                       json_object_new_string(signed_url));
+			json_object_object_get_ex(b, "field", &f);
+			json_object_object_add(entry, "key_name", json_object_get(f));
+			if (json_object_object_get_ex(b, "object_key", &ok))
+				add_copy(entry, "object_key", ok);
+			json_object_object_add(entry, "presigned_url",
+			                       json_object_new_string(signed_url));
+			json_object_array_add(urls, entry);
+			if (!*primary && json_object_object_get_ex(b, "role", &role) &&
+			    strcmp(json_object_get_string(role), "source") == 0)
+				*primary = xstrdup(signed_url);
+		}
+		free(signed_url);
+		json_object_array_add(out, copy);
+	}
+	return out;
+}
+
+struct json_object *docview_render(const struct doc *d, int flags,
+                                   docview_sign_fn sign, void *sign_ctx)
+{
+	struct json_object *o = json_object_new_object(), *v;
+	struct json_object *urls = NULL;
+	char *primary = NULL;
+
+	json_object_object_add(o, "document_id", json_object_new_string(d->document_id));
+	json_object_object_add(o, "collection_id", json_object_new_string(d->collection_id));
+	for (size_t i = 0; i < N_SYS; i++) {
+		if (json_object_object_get_ex(d->sys, sys_fields[i], &v))
+			add_copy(o, sys_fields[i], v);
+		else if (strcmp(sys_fields[i], "source_blobs") == 0)
+			json_object_object_add(o, "source_blobs", json_object_new_array());
+	}
+	add_copy(o, "metadata", d->metadata);
+	json_object_object_foreach(d->fields, fk, fv) {
+		add_copy(o, fk, fv);
+	}
+	if ((flags & DV_VECTOR) && d->vector)
+		add_copy(o, "vector", d->vector);
+	if (flags & DV_RESPONSE)
+		urls = json_object_new_array();
+	json_object_object_add(o, "document_blobs",
+	                       render_blobs(d, flags, sign, sign_ctx, urls, &primary));
+	if (flags & DV_RESPONSE) {
+		if (primary)
+			json_object_object_add(o, "presigned_url", json_object_new_string(primary));
+		json_object_object_add(o, "presigned_urls", urls);
+	}
+	json_object_object_add(o, "created_at", json_object_new_string(d->created_at));
+	json_object_object_add(o, "updated_at", json_object_new_string(d->updated_at));
+	free(primary);
+	return o;
+}
+
+/* ---- validation of the writable view ------------------------------------ */
+
+static int in_list(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(s, *list) == 0)
+			return 1;
+	return 0;
+}
+
+static void check_blob(struct json_object *b, int idx, struct verrs *v)
+{
+	static const char *const roles[] = { "source", "processed", "thumbnail",
+	                                     "artifact", "aux", NULL };
+	static const char *const types[] = { "video", "image", "audio", "text",
+	                                     "pdf", "other", NULL };
+	static const char *const strings[] = { "object_key", "filename",
+	                                       "content_type", "checksum",
+	                                       "created_at", "source_blob_id", NULL };
+	char ix[16];
+	struct json_object *f;
+
+	snprintf(ix, sizeof ix, "#%d", idx);
+	if (!json_object_is_type(b, json_type_object)) {
+		verr_add(v, "must be an object", "type_error.dict", "body",
+		         "document_blobs", ix, NULL);
+		return;
+	}
+	json_object_object_del(b, "presigned_url"); /* response-only */
+	if (!json_object_object_get_ex(b, "field", &f))
+		verr_add(v, "field required", "value_error.missing", "body",
+		         "document_blobs", ix, "field");
+	else if (!json_object_is_type(f, json_type_string) ||
+	         json_object_get_string_len(f) == 0)
+		verr_add(v, "must be a non-empty string", "type_error.str", "body",
+		         "document_blobs", ix, "field");
+	if (!json_object_object_get_ex(b, "url", &f)) {
+		verr_add(v, "field required", "value_error.missing", "body",
+		         "document_blobs", ix, "url");
+	} else if (!json_object_is_type(f, json_type_string)) {
+		verr_add(v, "must be a string", "type_error.str", "body",
+		         "document_blobs", ix, "url");
+	} else {
+		const char *u = json_object_get_string(f);
+		const char *rest = util_starts_with(u, "s3://") ? u + 5
+			: util_starts_with(u, "http://") ? u + 7
+			: util_starts_with(u, "https://") ? u + 8 : NULL;
+		if (!rest || !*rest || *rest == '/')
+			verr_add(v, "must be an s3://, http:// or https:// URL",
+			         "value_error.url.scheme", "body", "document_blobs", ix, "url");
+	}
+	if (!json_object_object_get_ex(b, "role", &f)) {
+		json_object_object_add(b, "role", json_object_new_string("source"));
+	} else if (!json_object_is_type(f, json_type_string) ||
+	           !in_list(json_object_get_string(f), roles)) {
+		verr_add(v, "must be one of source, processed, thumbnail, artifact, aux",
+		         "type_error.enum", "body", "document_blobs", ix, "role");
+	}
+	if (!json_object_object_get_ex(b, "type", &f)) {
+		json_object_object_add(b, "type", json_object_new_string("other"));
+	} else if (!json_object_is_type(f, json_type_string) ||
+	           !in_list(json_object_get_string(f), types)) {
+		verr_add(v, "must be one of video, image, audio, text, pdf, other",
+		         "type_error.enum", "body", "document_blobs", ix, "type");
+	}
+	if (json_object_object_get_ex(b, "size_bytes", &f) &&
+	    (!json_object_is_type(f, json_type_int) || json_object_get_int64(f) < 0))
+		verr_add(v, "must be an integer >= 0", "type_error.integer", "body",
+		         "document_blobs", ix, "size_bytes");
+	for (int i = 0; strings[i]; i++)
+		if (json_object_object_get_ex(b, strings[i], &f) &&
+		    !json_object_is_type(f, json_type_string) &&
+		    !json_object_is_type(f, json_type_null))
+			verr_add(v, "must be a string", "type_error.str", "body",
+			         "document_blobs", ix, strings[i]);
+}
+
+void docview_check_blobs(struct json_object *blobs, struct verrs *v)
+{
+	if (!json_object_is_type(blobs, json_type_array)) {
+		verr_add(v, "must be an array", "type_error.list", "body",
+		         "document_blobs", NULL, NULL);
+		return;
+	}
+	size_t n = json_object_array_length(blobs);
+	for (size_t i = 0; i < n; i++)
+		check_blob(json_object_array_get_idx(blobs, i), (int)i, v);
+}
+
+/* The value of a read-only field as the stored document has it (or NULL). */
+static struct json_object *current_readonly(const struct doc *d, const char *k,
+                                            struct json_object **tmp)
+{
+	struct json_object *v;
+	*tmp = NULL;
+	if (strcmp(k, "document_id") == 0)
+		return *tmp = json_object_new_string(d->document_id);
+	if (strcmp(k, "collection_id") == 0)
+		return *tmp = json_object_new_string(d->collection_id);
+	if (strcmp(k, "created_at") == 0)
+		return *tmp = json_object_new_string(d->created_at);
+	if (strcmp(k, "updated_at") == 0)
+		return *tmp = json_object_new_string(d->updated_at);
+	if (strcmp(k, "vector") == 0)
+		return d->vector;
+	if (json_object_object_get_ex(d->sys, k, &v))
+		return v;
+	if (strcmp(k, "source_blobs") == 0)
+		return *tmp = json_object_new_array();
+	return NULL;
+}
+
+int docview_take_writable(const struct doc *d, struct json_object *patched,
+                          struct verrs *v, struct json_object **metadata,
+                          struct json_object **blobs,
+                          struct json_object **fields)
+{
+	static const char *const readonly[] = {
+		"document_id", "collection_id", "document_schema_version",
+		"root_object_id", "root_bucket_id", "source_type", "source_object_id",
+		"source_collection_id", "source_document_id", "lineage_path",
+		"lineage", "lineage_chain", "source_blobs", "internal_metadata",
+		"vector", "created_at", "updated_at", NULL,
+	};
+	struct json_object *m = NULL, *b = NULL, *f = NULL, *x;
+	int before = verr_count(v), rc = -1;
+
+	*metadata = *blobs = *fields = NULL;
+	if (!json_object_is_type(patched, json_type_object)) {
+		verr_add(v, "the patched document must be an object", "type_error.dict",
+		         "body", NULL, NULL, NULL);
+		goto cleanup;
+	}
+	/* Response-only values are ignored on input. */
+	json_object_object_del(patched, "presigned_url");
+	json_object_object_del(patched, "presigned_urls");
+	for (int i = 0; readonly[i]; i++) {
+		struct json_object *tmp, *cur = current_readonly(d, readonly[i], &tmp);
+		struct json_object *now = NULL;
+		json_object_object_get_ex(patched, readonly[i], &now);
+		if ((cur == NULL) != (now == NULL) || (cur && !jp_equal(cur, now)))
+			verr_add(v, "field is read-only", "value_error.read_only", "body",
+			         readonly[i], NULL, NULL);
+		json_object_put(tmp);
+	}
+	if (!json_object_object_get_ex(patched, "metadata", &x) ||
+	    !json_object_is_type(x, json_type_object))
+		verr_add(v, "must be an object", "type_error.dict", "body",
+		         "metadata", NULL, NULL);
+	else
+		m = json_object_get(x);
+	if (!json_object_object_get_ex(patched, "document_blobs", &x)) {
+		verr_add(v, "must be an array", "type_error.list", "body",
+		         "document_blobs", NULL, NULL);
+	} else {
+		docview_check_blobs(x, v);
+		b = json_object_get(x);
+	}
+	f = json_object_new_object();
+	json_object_object_foreach(patched, k, val) {
+		if (!docview_is_reserved(k))
+			add_copy(f, k, val);
+	}
+	if (verr_count(v) > before)
+		goto cleanup;
+	*metadata = m;
+	*blobs = b;
+	*fields = f;
+	m = b = f = NULL;
+	rc = 0;
+cleanup:
+	json_object_put(m);
+	json_object_put(b);
+	json_object_put(f);
+	json_object_put(patched);
+	return rc;
+}

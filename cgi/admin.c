@@ -47,11 +47,17 @@ static PGresult *exec(const char *sql, int n, const char *const *params)
 	return NULL;
 }
 
+/* Runs SQL text of our own (no parameters; may hold several statements,
+ * as a migration file does). */
 static int exec_ok(const char *sql)
 {
-	PGresult *r = exec(sql, 0, NULL);
+	PGresult *r = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(r);
+	int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+	if (!ok)
+		fprintf(stderr, "docapi-admin: %s", PQresultErrorMessage(r));
 	PQclear(r);
-	return r ? 0 : -1;
+	return ok ? 0 : -1;
 }
 
 /* Prints the first column of a one-row result; 0 on success. */

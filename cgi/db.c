@@ -39,6 +39,19 @@ static const struct statement statements[] = {
 };
 #define LOOKUP_DOC_COL 5
 
+/* What a failed statement may put in the log: SQLSTATE and the server's
+ * primary message, never the statement text or its parameters. */
+static void log_failure(enum log_level level, const char *rid, const char *what,
+                        const PGconn *conn, const PGresult *r)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	if (!msg)
+		msg = conn ? PQerrorMessage(conn) : "no connection";
+	log_write(level, __FILE__, __LINE__, rid, "%s: [%s] %s", what,
+	          state ? state : "-----", msg);
+}
+
 static int conn_usable(const struct db *db)
 {
 	return db->conn && PQstatus(db->conn) == CONNECTION_OK;
@@ -51,8 +64,7 @@ static int prepare_all(struct db *db, const char *rid)
 		                        statements[i].nparams, NULL);
 		int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 		if (!ok)
-			log_error(rid, "preparing statement %s failed: %s",
-			          statements[i].name, PQresultErrorMessage(r));
+			log_failure(LOG_ERROR, rid, statements[i].name, db->conn, r);
 		PQclear(r);
 		if (!ok)
 			return -1;
@@ -143,12 +155,7 @@ static enum db_status run(struct db *db, const char *rid, const char *name,
 			return DB_OK;
 		}
 		int unavailable = is_unavailable(db, r);
-		if (unavailable)
-			log_warn(rid, "statement %s: database unavailable: %s", name,
-			         PQresultErrorMessage(r));
-		else
-			log_error(rid, "statement %s failed: %s", name,
-			          PQresultErrorMessage(r));
+		log_failure(unavailable ? LOG_WARN : LOG_ERROR, rid, name, db->conn, r);
 		PQclear(r);
 		if (!unavailable)
 			return DB_ERROR;

@@ -269,9 +269,14 @@ static int patch_document_or_reply(struct app *a, const struct doc *d,
                                    struct json_object **m, struct json_object **b,
                                    struct json_object **f)
 {
-	struct json_object *view = docview_render(d, DV_VECTOR, NULL, NULL);
+	/* render() shares values with d; the patch edits a private deep copy. */
+	struct json_object *shared = docview_render(d, DV_VECTOR, NULL, NULL);
+	struct json_object *view = NULL;
 	struct verrs v = { 0 };
 	int rc = -1;
+
+	json_object_deep_copy(shared, &view, NULL);
+	json_object_put(shared);
 
 	if (kind == BODY_MERGE_PATCH) {
 		view = jp_merge(view, patch);

@@ -48,15 +48,17 @@ enum presign_err {
 	PRESIGN_OK = 0,
 	PRESIGN_EINVAL,		/* NULL cache/request/out pointer, bad addressing value */
 	PRESIGN_ECRED,		/* access key or secret missing/empty, secret too long */
-	PRESIGN_EREGION,	/* region empty, longer than PRESIGN_REGION_MAX, or not [A-Za-z0-9._-] */
-	PRESIGN_EENDPOINT,	/* endpoint is not http(s)://host[:port][/], or virtual on [IPv6] */
-	PRESIGN_EBUCKET,	/* bucket empty, too long, not [A-Za-z0-9._-], "."/"..", or not a DNS name with forced virtual */
+	PRESIGN_EREGION,	/* region empty, over PRESIGN_REGION_MAX, not [A-Za-z0-9._-] */
+	PRESIGN_EENDPOINT,	/* not http(s)://host[:port][/], or virtual on [IPv6] */
+	PRESIGN_EBUCKET,	/* bucket empty, over PRESIGN_BUCKET_MAX, not [A-Za-z0-9._-],
+				 * "." or "..", or (virtual) not a DNS name */
 	PRESIGN_EKEY,		/* key NULL or empty */
 	PRESIGN_EDOTSEG,	/* key has a "." or ".." path segment (see above) */
 	PRESIGN_EEXPIRES,	/* lifetime outside 1..604800 */
 	PRESIGN_ETIME,		/* signing instant's UTC year is not 1000..9999 */
-	PRESIGN_EPARAM,		/* extra query parameter: too many, NULL, empty name, or a name this
-				 * module sets (X-Amz-Algorithm ... X-Amz-Signature, any case) */
+	PRESIGN_EPARAM,		/* extra parameter: too many, NULL, empty name, or a
+				 * name this module sets (X-Amz-Algorithm...Signature,
+				 * any case; other x-amz-* names are allowed) */
 	PRESIGN_ENOSPC,		/* output buffer too small (the needed length is reported) */
 	PRESIGN_ECRYPTO,	/* an OpenSSL call failed */
 	PRESIGN_EURL		/* presign_parse_s3_url: not s3://bucket/key */

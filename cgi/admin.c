@@ -373,20 +373,31 @@ static int cmd_import(const char *col, const char *file)
 			verr_free(&v);
 			goto cleanup;
 		}
-		const char *p[7] = {
+		const char *created = NULL, *updated = NULL;
+		if (json_object_object_get_ex(o, "created_at", &x))
+			created = json_object_get_string(x);
+		if (json_object_object_get_ex(o, "updated_at", &x))
+			updated = json_object_get_string(x);
+		const char *p[9] = {
 			col, docid, json_object_to_json_string_ext(sys, JSON_C_TO_STRING_PLAIN),
 			meta, blobs, json_object_to_json_string_ext(fields, JSON_C_TO_STRING_PLAIN),
-			vec,
+			vec, created, updated,
 		};
+		/* Timestamps given in the file are kept (an export re-imports as
+		 * it was); missing ones are "now". */
 		PGresult *r = exec(
-			"INSERT INTO documents (col_pk, document_id, sys, metadata, document_blobs, fields, vector)"
-			" SELECT c.id, $2, $3::jsonb, $4::jsonb, $5::jsonb, $6::jsonb, $7::jsonb"
+			"INSERT INTO documents (col_pk, document_id, sys, metadata, document_blobs,"
+			" fields, vector, created_at, updated_at)"
+			" SELECT c.id, $2, $3::jsonb, $4::jsonb, $5::jsonb, $6::jsonb, $7::jsonb,"
+			" coalesce($8::timestamptz, now()),"
+			" coalesce($9::timestamptz, $8::timestamptz, now())"
 			" FROM collections c WHERE c.col_id = $1"
 			" ON CONFLICT (col_pk, document_id) DO UPDATE SET sys = EXCLUDED.sys,"
 			" metadata = EXCLUDED.metadata, document_blobs = EXCLUDED.document_blobs,"
 			" fields = EXCLUDED.fields, vector = EXCLUDED.vector,"
-			" version = documents.version + 1, updated_at = now()"
-			" RETURNING id", 7, p);
+			" created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,"
+			" version = documents.version + 1"
+			" RETURNING id", 9, p);
 		int ok = r && PQntuples(r) == 1;
 		if (r && !ok)
 			fprintf(stderr, "docapi-admin: collection %s not found\n", col);

@@ -63,6 +63,7 @@ static int authorize_or_reply(struct app *a, const char *col, const char *doc,
 	unsigned char hash[32];
 	size_t klen = 0;
 	const char *key = auth_bearer_key(req->authorization, &klen);
+	const char *ns;
 
 	if (!key) {
 		http_error(&a->resp, 401, "Authorization must be \"Bearer <api key>\"", NULL);
@@ -73,7 +74,9 @@ static int authorize_or_reply(struct app *a, const char *col, const char *doc,
 		return -1;
 	}
 	auth_hash_key(key, klen, hash);
-	switch (db_lookup(&a->db, req->request_id, hash, req->x_namespace, col, doc, lk)) {
+	/* The key is checked even without a usable X-Namespace: 401 before 400. */
+	ns = req->x_namespace_count == 1 ? req->x_namespace : NULL;
+	switch (db_lookup(&a->db, req->request_id, hash, ns, col, doc, lk)) {
 	case DB_OK:
 		break;
 	case DB_UNAVAILABLE:
@@ -85,6 +88,14 @@ static int authorize_or_reply(struct app *a, const char *col, const char *doc,
 	}
 	if (!lk->key_found || !lk->key_valid) {
 		http_error(&a->resp, 401, "Invalid or expired API key", NULL);
+		return -1;
+	}
+	if (req->x_namespace_count > 1) {
+		http_error(&a->resp, 400, "X-Namespace header sent more than once", NULL);
+		return -1;
+	}
+	if (!ns) {
+		http_error(&a->resp, 400, "X-Namespace header is required", NULL);
 		return -1;
 	}
 	if (!lk->ns_id) {

@@ -106,15 +106,7 @@ void router_dispatch(struct app *a)
 		http_error(resp, 401, "Missing bearer token", NULL);
 		return;
 	}
-	if (r->flags & R_NAMESPACE) {
-		if (req->x_namespace_count > 1) {
-			http_error(resp, 400, "X-Namespace header sent more than once", NULL);
-			return;
-		}
-		if (!req->x_namespace) {
-			http_error(resp, 400, "X-Namespace header is required", NULL);
-			return;
-		}
-	}
+	/* R_NAMESPACE (400 for a missing or repeated X-Namespace) is checked by
+	 * the handler once the key is known valid: 401 comes first. */
 	r->handler(a, params);
 }

@@ -13,7 +13,7 @@
 /* Route flags: what the dispatcher checks before calling the handler. */
 enum {
 	R_AUTH = 1 << 0,       /* a Bearer credential must be present (401) */
-	R_NAMESPACE = 1 << 1,  /* exactly one X-Namespace header (400) */
+	R_NAMESPACE = 1 << 1,  /* needs X-Namespace: handlers call auth first */
 };
 
 /* A handler reads a->req, fills a->resp; `params` are the path's variable

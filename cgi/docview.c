@@ -82,28 +82,57 @@ static void add_copy(struct json_object *dst, const char *key, struct json_objec
 	json_object_object_add(dst, key, json_object_get(v));
 }
 
-/* Blobs as returned: shared values, plus presigned_url when signing. */
+/* Blob members in the contract's order; others follow as stored. */
+static const char *const blob_keys[] = {
+	"field", "url", "role", "type", "object_key", "filename", "size_bytes",
+	"content_type", "checksum", "created_at", "source_blob_id", NULL,
+};
+
+static int is_blob_key(const char *k)
+{
+	for (int i = 0; blob_keys[i]; i++)
+		if (strcmp(k, blob_keys[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* A blob as returned: its values shared with b, keys in contract order.
+ * Caller owns the result. */
+static struct json_object *render_blob(struct json_object *b)
+{
+	struct json_object *out = json_object_new_object(), *v;
+	for (int i = 0; blob_keys[i]; i++)
+		if (json_object_object_get_ex(b, blob_keys[i], &v))
+			add_copy(out, blob_keys[i], v);
+	json_object_object_foreach(b, k, val) {
+		if (!is_blob_key(k) && strcmp(k, "presigned_url") != 0)
+			add_copy(out, k, val);
+	}
+	return out;
+}
+
+/*
+ * The document_blobs array as returned. With DV_PRESIGN each blob gets its
+ * presigned_url, `urls` gets one {key_name, object_key, presigned_url} per
+ * signed blob and *primary (caller frees) the first source blob's URL.
+ */
 static struct json_object *render_blobs(const struct doc *d, int flags,
                                         docview_sign_fn sign, void *sign_ctx,
                                         struct json_object *urls,
                                         char **primary)
 {
 	size_t n = json_object_array_length(d->blobs);
-	struct json_object *out;
+	struct json_object *out = json_object_new_array_ext((int)n);
 
-	if (!(flags & DV_PRESIGN))
-		return json_object_get(d->blobs);
-	out = json_object_new_array_ext((int)n);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *b = json_object_array_get_idx(d->blobs, i);
-		struct json_object *copy = json_object_new_object(), *u, *role;
+		struct json_object *copy = render_blob(b), *u, *role;
 		const char *url = NULL;
 		char *signed_url = NULL;
 
-		json_object_object_foreach(b, k, v) {
-			if (strcmp(k, "presigned_url") != 0)
-				add_copy(copy, k, v);
-		}
+		json_object_array_add(out, copy);
+		if (!(flags & DV_PRESIGN))
+			continue;
 		if (json_object_object_get_ex(b, "url", &u))
 			url = json_object_get_string(u);
 		if (url && util_starts_with(url, "s3://"))
@@ -111,23 +140,22 @@ static struct json_object *render_blobs(const struct doc *d, int flags,
 		else if (url && (util_starts_with(url, "http://") ||
 		                 util_starts_with(url, "https://")))
 			signed_url = xstrdup(url);
-		if (signed_url) {
-			struct json_object *entry = json_object_new_object(), *f, *ok;
-			json_object_object_add(copy, "presigned_url",
-			                       json_object_new_string(signed_url));
-			json_object_object_get_ex(b, "field", &f);
-			json_object_object_add(entry, "key_name", json_object_get(f));
-			if (json_object_object_get_ex(b, "object_key", &ok))
-				add_copy(entry, "object_key", ok);
-			json_object_object_add(entry, "presigned_url",
-			                       json_object_new_string(signed_url));
-			json_object_array_add(urls, entry);
-			if (!*primary && json_object_object_get_ex(b, "role", &role) &&
-			    strcmp(json_object_get_string(role), "source") == 0)
-				*primary = xstrdup(signed_url);
-		}
+		if (!signed_url)
+			continue;
+		struct json_object *entry = json_object_new_object(), *f, *ok;
+		json_object_object_add(copy, "presigned_url",
+		                       json_object_new_string(signed_url));
+		json_object_object_get_ex(b, "field", &f);
+		json_object_object_add(entry, "key_name", json_object_get(f));
+		if (json_object_object_get_ex(b, "object_key", &ok))
+			add_copy(entry, "object_key", ok);
+		json_object_object_add(entry, "presigned_url",
+		                       json_object_new_string(signed_url));
+		json_object_array_add(urls, entry);
+		if (!*primary && json_object_object_get_ex(b, "role", &role) &&
+		    strcmp(json_object_get_string(role), "source") == 0)
+			*primary = xstrdup(signed_url);
 		free(signed_url);
-		json_object_array_add(out, copy);
 	}
 	return out;
 }

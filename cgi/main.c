@@ -8,14 +8,19 @@
  *
  * Signals: libfcgi installs SIGTERM/SIGUSR1 handlers (without SA_RESTART)
  * that mark a shutdown as pending, so a request in flight is finished and
- * the next accept returns < 0; an idle worker exits at once.
+ * the next accept returns < 0; an idle worker exits at once. With
+ * --threads N, one thread takes the signals (see signal_main).
  */
 #include "build_config.h"
 #include "app.h"
 #include "http.h"
 #include "log.h"
+#include "util.h"
 
 #include <fcgiapp.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,17 +57,99 @@ static int cgi_write(void *ctx, const char *buf, int n)
 static void usage(FILE *f)
 {
 	fputs("usage: docapi.fcgi [--config FILE] [--listen HOST:PORT|PATH] "
-	      "[--backlog N] [--check-config] [--version]\n", f);
+	      "[--threads N] [--backlog N] [--check-config] [--version]\n", f);
+}
+
+/* Shared by the worker threads of a standalone server. */
+static pthread_mutex_t accept_mutex = PTHREAD_MUTEX_INITIALIZER;
+static int listen_fd;
+
+struct worker {
+	pthread_t thread;
+	const struct config *cfg;
+	unsigned long served;
+};
+
+/*
+ * One worker: its own struct app (database connection, buffers) and its
+ * own FCGX_Request. accept() is serialised, as libfcgi's own threaded
+ * example does; FCGX_Accept_r returns < 0 once a shutdown is pending.
+ */
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct app app;
+	FCGX_Request req;
+
+	app_init(&app, w->cfg);
+	FCGX_InitRequest(&req, listen_fd, 0);
+	for (;;) {
+		pthread_mutex_lock(&accept_mutex);
+		int rc = FCGX_Accept_r(&req);
+		pthread_mutex_unlock(&accept_mutex);
+		if (rc < 0)
+			break;
+		struct http_io io = { fcgi_read, fcgi_write, req.envp, &req };
+		app_serve(&app, &io);
+		FCGX_Finish_r(&req);
+		w->served++;
+	}
+	FCGX_Free(&req, 1);
+	app_free(&app);
+	return NULL;
+}
+
+/*
+ * With threads, signals go to one sigwait() thread: it marks the shutdown
+ * and shuts the listening socket down, which wakes the thread blocked in
+ * accept(). Requests in flight finish; then every worker's accept fails.
+ */
+static void *signal_main(void *arg)
+{
+	sigset_t *set = arg;
+	int sig = 0;
+	sigwait(set, &sig);
+	log_info(NULL, "signal %d: finishing requests in flight, then exiting", sig);
+	FCGX_ShutdownPending();
+	shutdown(listen_fd, SHUT_RDWR);
+	return NULL;
+}
+
+static int serve_threads(const struct config *cfg, int nthreads)
+{
+	struct worker *workers = xcalloc((size_t)nthreads, sizeof *workers);
+	sigset_t set;
+	pthread_t sig_thread;
+	unsigned long served = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by every thread */
+	pthread_create(&sig_thread, NULL, signal_main, &set);
+	pthread_detach(sig_thread);
+	for (int i = 0; i < nthreads; i++) {
+		workers[i].cfg = cfg;
+		pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
+	}
+	log_info(NULL, "serving with %d threads", nthreads);
+	for (int i = 0; i < nthreads; i++) {
+		pthread_join(workers[i].thread, NULL);
+		served += workers[i].served;
+	}
+	log_info(NULL, "exiting after %lu requests", served);
+	free(workers);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct config cfg;
-	struct app app;
 	char err[512];
 	const char *conf_path = NULL, *listen_addr = NULL;
-	int check_only = 0, backlog = 64, listen_fd = 0, rc = 1;
-	unsigned long served = 0;
+	int check_only = 0, backlog = 128, nthreads = 1, rc = 1;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--config") && i + 1 < argc) {
@@ -71,6 +158,12 @@ int main(int argc, char **argv)
 			listen_addr = argv[++i];
 		} else if (!strcmp(argv[i], "--backlog") && i + 1 < argc) {
 			backlog = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+			nthreads = atoi(argv[++i]);
+			if (nthreads < 1 || nthreads > 1024) {
+				fputs("docapi: --threads takes 1..1024\n", stderr);
+				return 2;
+			}
 		} else if (!strcmp(argv[i], "--check-config")) {
 			check_only = 1;
 		} else if (!strcmp(argv[i], "--version")) {
@@ -99,6 +192,8 @@ int main(int argc, char **argv)
 		log_error(NULL, "FCGX_Init failed");
 		goto out;
 	}
+	/* json-c seeds its hash function lazily; do it before any thread. */
+	json_object_put(json_object_new_object());
 	if (listen_addr) {
 		/* A bare ":port" would bind every interface; require a host. */
 		if (listen_addr[0] == ':') {
@@ -111,29 +206,27 @@ int main(int argc, char **argv)
 			log_error(NULL, "cannot listen on %s", listen_addr);
 			goto out;
 		}
-	}
-
-	app_init(&app, &cfg);
-	if (!listen_addr && FCGX_IsCGI()) {
+		log_info(NULL, "listening on %s", listen_addr);
+	} else if (FCGX_IsCGI()) {
 		/* Plain CGI: one request from the environment and stdio. */
+		struct app app;
 		struct http_io io = { cgi_read, cgi_write, environ, NULL };
+		app_init(&app, &cfg);
 		app_serve(&app, &io);
+		app_free(&app);
 		rc = 0;
+		goto out;
+	}
+	if (nthreads > 1) {
+		rc = serve_threads(&cfg, nthreads);
 	} else {
-		FCGX_Request req;
-		FCGX_InitRequest(&req, listen_fd, 0);
-		log_info(NULL, "worker ready");
-		while (FCGX_Accept_r(&req) >= 0) {
-			struct http_io io = { fcgi_read, fcgi_write, req.envp, &req };
-			app_serve(&app, &io);
-			FCGX_Finish_r(&req);
-			served++;
-		}
-		log_info(NULL, "worker exiting after %lu requests", served);
-		FCGX_Free(&req, 1);
+		/* One worker in this thread; libfcgi's own SIGTERM/SIGUSR1
+		 * handlers (no SA_RESTART) make the next accept fail. */
+		struct worker w = { .cfg = &cfg };
+		worker_main(&w);
+		log_info(NULL, "worker exiting after %lu requests", w.served);
 		rc = 0;
 	}
-	app_free(&app);
 out:
 	config_free(&cfg);
 	return rc;

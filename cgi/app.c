@@ -23,7 +23,8 @@ void app_serve(struct app *a, const struct http_io *io)
 {
 	http_request_reset(&a->req);
 	http_response_reset(&a->resp);
-	http_read_request(&a->req, io, a->cfg->mount_prefix, a->cfg->body_limit);
+	http_read_request(&a->req, io, a->cfg->mount_prefix, a->cfg->body_limit,
+	                  (int)a->cfg->method_override);
 	router_dispatch(a);
 	if (a->resp.status >= 500)
 		log_warn(a->req.request_id, "answered %d", a->resp.status);

@@ -25,7 +25,56 @@ struct option {
 	const char *def;      /* default, as text; NULL = unset */
 	long min, max;        /* OPT_LONG bounds */
 	const char *choices;  /* OPT_CHOICE: "a|b|c" */
+	/* optional extra check of a string value: 0 = ok, -1 with *why */
+	int (*check)(const char *value, const char **why);
 };
+
+/* --- presigning (credentials.c, presign_glue.c): value checks --- */
+/* An endpoint: http(s)://... (the signer checks the rest when it signs). */
+static int check_url(const char *v, const char **why)
+{
+	if (strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0)
+		return 0;
+	*why = "an http:// or https:// URL";
+	return -1;
+}
+
+/* s3_endpoint may also be empty (= AWS). */
+static int check_endpoint(const char *v, const char **why)
+{
+	return *v ? check_url(v, why) : 0;
+}
+
+/* "auto", "none", or a list of config|env|ecs|imds (commas or spaces). */
+static int check_cred_sources(const char *v, const char **why)
+{
+	static const char *const names[] = { "config", "env", "ecs", "imds" };
+	size_t ntok = 0;
+	int special = 0;
+
+	*why = "auto, none, or a list of config env ecs imds";
+	for (const char *p = v; *p;) {
+		size_t len = strcspn(p, ", \t");
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		int ok = 0;
+		if ((len == 4 && strncmp(p, "auto", 4) == 0) ||
+		    (len == 4 && strncmp(p, "none", 4) == 0)) {
+			special = 1;
+			ok = 1;
+		}
+		for (size_t i = 0; !ok && i < sizeof names / sizeof names[0]; i++)
+			ok = strlen(names[i]) == len && strncmp(p, names[i], len) == 0;
+		if (!ok)
+			return -1;
+		ntok++;
+		p += len;
+	}
+	return ntok == 0 || (special && ntok > 1) ? -1 : 0;
+}
+/* --- end presigning --- */
 
 #define OFF(f) offsetof(struct config, f)
 static const struct option options[] = {
@@ -36,13 +85,17 @@ static const struct option options[] = {
 	{ "log_level", OPT_LEVEL, OFF(log_level), "info", 0, 0, NULL },
 	{ "sql_dir", OPT_STRING, OFF(sql_dir), PKGDATADIR "/sql", 0, 0, NULL },
 	{ "retry_after", OPT_LONG, OFF(retry_after), "1", 1, 3600, NULL },
+	{ "method_override", OPT_LONG, OFF(method_override), "0", 0, 1, NULL },
 	{ "s3_region", OPT_STRING, OFF(s3_region), "us-east-1", 0, 0, NULL },
-	{ "s3_endpoint", OPT_STRING, OFF(s3_endpoint), NULL, 0, 0, NULL },
+	{ "s3_endpoint", OPT_STRING, OFF(s3_endpoint), NULL, 0, 0, NULL, check_endpoint },
 	{ "s3_access_key_id", OPT_STRING, OFF(s3_access_key_id), NULL, 0, 0, NULL },
 	{ "s3_secret_access_key", OPT_STRING, OFF(s3_secret_access_key), NULL, 0, 0, NULL },
 	{ "s3_session_token", OPT_STRING, OFF(s3_session_token), NULL, 0, 0, NULL },
 	{ "presign_expires", OPT_LONG, OFF(presign_expires), "3600", 1, 604800, NULL },
 	{ "s3_addressing", OPT_CHOICE, OFF(s3_addressing), "auto", 0, 0, "auto|virtual|path" },
+	{ "s3_credentials", OPT_STRING, OFF(s3_credentials), "auto", 0, 0, NULL, check_cred_sources },
+	{ "s3_imds_endpoint", OPT_STRING, OFF(s3_imds_endpoint), "http://169.254.169.254", 0, 0, NULL, check_url },
+	{ "s3_ecs_endpoint", OPT_STRING, OFF(s3_ecs_endpoint), "http://169.254.170.2", 0, 0, NULL, check_url },
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -75,6 +128,8 @@ static int set_option(struct config *cfg, const struct option *opt,
 			*why = opt->choices;
 			return -1;
 		}
+		if (opt->check && opt->check(value, why) != 0)
+			return -1;
 		char **s = (char **)field;
 		free(*s);
 		*s = xstrdup(value);
@@ -107,6 +162,68 @@ static int set_option(struct config *cfg, const struct option *opt,
 	}
 	return -1;
 }
+
+/* --- presigning: "s3_bucket.NAME.ATTR = value" (per-bucket overrides) --- */
+#define BUCKET_PREFIX "s3_bucket."
+
+/* Returns 1 when key is an s3_bucket.* line (then 0 = stored, or -1 with a
+ * reason in *why), 0 when it is some other key. */
+static int set_bucket_option(struct config *cfg, const char *key,
+                             const char *value, const char **why, int *rc)
+{
+	size_t plen = strlen(BUCKET_PREFIX);
+	const char *name, *dot, *attr;
+	struct config_s3_bucket *b = NULL;
+	char **field;
+
+	if (strncmp(key, BUCKET_PREFIX, plen) != 0)
+		return 0;
+	*rc = -1;
+	name = key + plen;
+	dot = strrchr(name, '.');   /* bucket names may contain dots */
+	if (!dot || dot == name) {
+		*why = "expected s3_bucket.NAME.region|endpoint|addressing";
+		return 1;
+	}
+	attr = dot + 1;
+	if (!*value) {
+		*why = "empty value";
+		return 1;
+	}
+	if (strcmp(attr, "addressing") == 0) {
+		if (!choice_ok("auto|virtual|path", value)) {
+			*why = "auto|virtual|path";
+			return 1;
+		}
+	} else if (strcmp(attr, "endpoint") == 0) {
+		if (strcmp(value, "aws") != 0 && check_url(value, why) != 0) {
+			*why = "aws, or an http:// or https:// URL";
+			return 1;
+		}
+	} else if (strcmp(attr, "region") != 0) {
+		*why = "expected s3_bucket.NAME.region|endpoint|addressing";
+		return 1;
+	}
+	for (size_t i = 0; i < cfg->n_s3_buckets; i++) {
+		const char *n = cfg->s3_buckets[i].name;
+		if (strlen(n) == (size_t)(dot - name) && strncmp(n, name, (size_t)(dot - name)) == 0)
+			b = &cfg->s3_buckets[i];
+	}
+	if (!b) {
+		cfg->s3_buckets = xrealloc(cfg->s3_buckets,
+		                           (cfg->n_s3_buckets + 1) * sizeof *cfg->s3_buckets);
+		b = &cfg->s3_buckets[cfg->n_s3_buckets++];
+		memset(b, 0, sizeof *b);
+		b->name = xstrndup(name, (size_t)(dot - name));
+	}
+	field = strcmp(attr, "region") == 0 ? &b->region
+	      : strcmp(attr, "endpoint") == 0 ? &b->endpoint : &b->addressing;
+	free(*field);
+	*field = xstrdup(value);
+	*rc = 0;
+	return 1;
+}
+/* --- end presigning --- */
 
 static const struct option *find_option(const char *name)
 {
@@ -166,7 +283,14 @@ int config_parse_text(struct config *cfg, const char *name, const char *text,
 		char *key = trim(l), *value = trim(eq + 1);
 		const struct option *opt = find_option(key);
 		const char *why = NULL;
-		if (!opt) {
+		int brc = 0;
+		if (!opt && set_bucket_option(cfg, key, value, &why, &brc)) {
+			if (brc != 0) {
+				snprintf(err, errlen, "%s:%d: bad value for %.64s (%s)", name,
+				         lineno, key, why);
+				rc = -1;
+			}
+		} else if (!opt) {
 			snprintf(err, errlen, "%s:%d: unknown key \"%.64s\"", name, lineno, key);
 			rc = -1;
 		} else if (set_option(cfg, opt, value, &why) != 0) {
@@ -255,4 +379,13 @@ void config_free(struct config *cfg)
 			*s = NULL;
 		}
 	}
+	for (size_t i = 0; i < cfg->n_s3_buckets; i++) {
+		free(cfg->s3_buckets[i].name);
+		free(cfg->s3_buckets[i].region);
+		free(cfg->s3_buckets[i].endpoint);
+		free(cfg->s3_buckets[i].addressing);
+	}
+	free(cfg->s3_buckets);
+	cfg->s3_buckets = NULL;
+	cfg->n_s3_buckets = 0;
 }

@@ -12,6 +12,19 @@
 
 #include <stddef.h>
 
+/*
+ * One bucket's presigning overrides, from "s3_bucket.NAME.region = ...",
+ * "s3_bucket.NAME.endpoint = ..." and "s3_bucket.NAME.addressing = ...".
+ * NULL means "use the global s3_* value"; endpoint "aws" means AWS itself
+ * even when s3_endpoint names an S3-compatible store. Owned by the config.
+ */
+struct config_s3_bucket {
+	char *name;
+	char *region;
+	char *endpoint;
+	char *addressing;        /* auto | virtual | path */
+};
+
 struct config {
 	char *database_url;      /* libpq conninfo or URI */
 	char *mount_prefix;      /* e.g. "/api"; "" when mounted at "/" */
@@ -20,6 +33,7 @@ struct config {
 	int log_level;           /* enum log_level */
 	char *sql_dir;           /* migrations, for docapi-admin */
 	long retry_after;        /* seconds, sent with 503 */
+	long method_override;    /* 1: POST + X-HTTP-Method-Override: PATCH|PUT|DELETE */
 	/* Presigning (contract section 5). */
 	char *s3_region;
 	char *s3_endpoint;
@@ -28,6 +42,13 @@ struct config {
 	char *s3_session_token;
 	long presign_expires;
 	char *s3_addressing;     /* auto | virtual | path */
+	/* --- presigning: credential sources and per-bucket overrides --- */
+	char *s3_credentials;    /* "auto" or a list of config env ecs imds */
+	char *s3_imds_endpoint;  /* EC2 instance metadata service base URL */
+	char *s3_ecs_endpoint;   /* base of AWS_CONTAINER_CREDENTIALS_RELATIVE_URI */
+	struct config_s3_bucket *s3_buckets;  /* s3_bucket.NAME.ATTR lines */
+	size_t n_s3_buckets;
+	/* --- end presigning --- */
 };
 
 /*

@@ -194,9 +194,11 @@ static const char *nonempty(const char *s)
 }
 
 void http_read_request(struct request *req, const struct http_io *io,
-                       const char *mount_prefix, long body_limit)
+                       const char *mount_prefix, long body_limit,
+                       int method_override)
 {
 	const char *uri = NULL, *script = NULL, *pathinfo = NULL, *method = NULL;
+	const char *override = NULL;
 	const char *clen = NULL, *auth = NULL, *redirect_auth = NULL, *rid = NULL;
 
 	req->io = io;
@@ -227,9 +229,15 @@ void http_read_request(struct request *req, const struct http_io *io,
 		TAKE(req->if_none_match, "HTTP_IF_NONE_MATCH");
 		TAKE(req->prefer, "HTTP_PREFER");
 		TAKE(rid, "HTTP_X_REQUEST_ID");
+		TAKE(override, "HTTP_X_HTTP_METHOD_OVERRIDE");
 	}
 #undef TAKE
 	req->method = parse_method(method);
+	if (method_override && override && req->method == HTTP_POST) {
+		enum http_method m = parse_method(override);
+		if (m == HTTP_PATCH || m == HTTP_PUT || m == HTTP_DELETE)
+			req->method = m;
+	}
 	/* Apache's rewrite tricks set an empty HTTP_AUTHORIZATION when the
 	 * client sent none; an empty value counts as absent. */
 	req->authorization = nonempty(auth) ? auth : nonempty(redirect_auth);

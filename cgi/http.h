@@ -69,11 +69,14 @@ struct response {
 /*
  * Fills req from io: method, route (REQUEST_URI minus mount_prefix), headers,
  * request id, and the body (read to EOF, at most body_limit bytes; beyond
- * that body_too_large is set and reading stops). Never fails: problems are
+ * that body_too_large is set and reading stops). With method_override, a
+ * POST carrying "X-HTTP-Method-Override: PATCH" (or PUT, DELETE) is taken as
+ * that method: an opt-in for hosts whose firewall only lets GET and POST by. Never fails: problems are
  * recorded in the struct for the dispatcher to answer in contract order.
  */
 void http_read_request(struct request *req, const struct http_io *io,
-                       const char *mount_prefix, long body_limit);
+                       const char *mount_prefix, long body_limit,
+                       int method_override);
 
 /* Resets per-request state; keeps buffers for reuse. */
 void http_request_reset(struct request *req);

@@ -38,7 +38,7 @@ static void read_req(struct request *req, struct fake *f, char **env,
 	io.envp = env;
 	io.ctx = f;
 	http_request_reset(req);
-	http_read_request(req, &io, prefix, limit);
+	http_read_request(req, &io, prefix, limit, 1);
 }
 
 static void test_routes(void)
@@ -54,6 +54,14 @@ static void test_routes(void)
 	CHECK_STR(req.segs[2], "col_a b", "segment percent-decoded");
 	CHECK(req.method == HTTP_PATCH, "method");
 	CHECK(req.x_namespace_count == 2, "duplicate X-Namespace counted");
+	char *envo[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/x",
+	                 "HTTP_X_HTTP_METHOD_OVERRIDE=PATCH", NULL };
+	read_req(&req, &f, envo, "", 100);
+	CHECK(req.method == HTTP_PATCH, "POST + X-HTTP-Method-Override: PATCH");
+	char *envo2[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/x",
+	                  "HTTP_X_HTTP_METHOD_OVERRIDE=PATCH", NULL };
+	read_req(&req, &f, envo2, "", 100);
+	CHECK(req.method == HTTP_GET, "override only applies to POST");
 
 	static const struct { const char *uri; int ok; const char *why; } cases[] = {
 		{ "/v1/collections/c/documents/d", 1, "plain" },

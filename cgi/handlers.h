@@ -8,6 +8,7 @@
 #include "app.h"
 
 void h_healthz(struct app *a, const char *const *params);
+void h_openapi(struct app *a, const char *const *params);
 void h_document_get(struct app *a, const char *const *params);
 void h_document_patch(struct app *a, const char *const *params);
 

@@ -375,6 +375,13 @@ void http_add_header(struct response *resp, const char *name, const char *value)
 	buf_puts(&resp->headers, "\r\n");
 }
 
+void http_set_body(struct response *resp, int status, const char *json, size_t len)
+{
+	resp->status = status;
+	buf_reset(&resp->body);
+	buf_append(&resp->body, json, len);
+}
+
 void http_set_json(struct response *resp, int status, struct json_object *obj)
 {
 	size_t len;

@@ -87,6 +87,9 @@ void http_response_free(struct response *resp);
 /* Appends "Name: value\r\n" to the response headers. */
 void http_add_header(struct response *resp, const char *name, const char *value);
 
+/* Sets a body that is already JSON text (copied). */
+void http_set_body(struct response *resp, int status, const char *json, size_t len);
+
 /* Sets a JSON body (serialized compactly); borrows obj. */
 void http_set_json(struct response *resp, int status, struct json_object *obj);
 

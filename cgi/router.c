@@ -8,6 +8,7 @@
 
 static const struct route routes[] = {
 	{ HTTP_GET, "/healthz", h_healthz, 0 },
+	{ HTTP_GET, "/v1/openapi.json", h_openapi, 0 },
 	{ HTTP_GET, "/v1/collections/{}/documents/{}", h_document_get,
 	  R_AUTH | R_NAMESPACE },
 	{ HTTP_PATCH, "/v1/collections/{}/documents/{}", h_document_patch,

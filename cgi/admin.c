@@ -279,38 +279,24 @@ static int cmd_revoke_key(const char *key_id)
 	                 " WHERE key_id = $1 RETURNING key_id", 1, p, "key not found");
 }
 
-/* Splits one imported document into the row's columns. Returns 0 or -1
- * with a message in err. */
-static int split_document(struct json_object *o, struct json_object *sys,
-                          struct json_object *fields, char *docid, size_t idlen,
+/* Takes the document id from an imported document, or makes one up.
+ * Returns 0, or -1 with a message in err. */
+static int document_id_of(struct json_object *o, char *docid, size_t idlen,
                           const char **err)
 {
-	static const char *const sys_keys[] = {
-		"document_schema_version", "root_object_id", "root_bucket_id",
-		"source_type", "source_object_id", "source_collection_id",
-		"source_document_id", "lineage_path", "lineage", "lineage_chain",
-		"source_blobs", "internal_metadata", NULL,
-	};
 	struct json_object *v;
 
-	if (json_object_object_get_ex(o, "document_id", &v)) {
-		const char *s = json_object_get_string(v);
-		if (!json_object_is_type(v, json_type_string) || !util_starts_with(s, "doc_") ||
-		    strlen(s) >= idlen || strlen(s) < 5) {
-			*err = "document_id must be \"doc_\" followed by letters, digits or _";
-			return -1;
-		}
-		snprintf(docid, idlen, "%s", s);
-	} else {
+	if (!json_object_object_get_ex(o, "document_id", &v)) {
 		new_id(docid, "doc_", 24);
+		return 0;
 	}
-	for (int i = 0; sys_keys[i]; i++)
-		if (json_object_object_get_ex(o, sys_keys[i], &v))
-			json_object_object_add(sys, sys_keys[i], json_object_get(v));
-	json_object_object_foreach(o, k, val) {
-		if (!docview_is_reserved(k))
-			json_object_object_add(fields, k, json_object_get(val));
+	const char *s = json_object_get_string(v);
+	if (!json_object_is_type(v, json_type_string) || !util_starts_with(s, "doc_") ||
+	    strlen(s) >= idlen || strlen(s) < 5) {
+		*err = "document_id must be \"doc_\" followed by letters, digits or _";
+		return -1;
 	}
+	snprintf(docid, idlen, "%s", s);
 	return 0;
 }
 
@@ -347,7 +333,8 @@ static int cmd_import(const char *col, const char *file)
 		}
 		sys = json_object_new_object();
 		fields = json_object_new_object();
-		if (split_document(o, sys, fields, docid, sizeof docid, &err) == 0) {
+		docview_split_stored(o, sys, fields);
+		if (document_id_of(o, docid, sizeof docid, &err) == 0) {
 			if (json_object_object_get_ex(o, "metadata", &x)) {
 				if (!json_object_is_type(x, json_type_object))
 					err = "metadata must be an object";

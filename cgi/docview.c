@@ -33,6 +33,19 @@ int docview_is_reserved(const char *name)
 	return 0;
 }
 
+void docview_split_stored(struct json_object *doc, struct json_object *sys,
+                          struct json_object *fields)
+{
+	struct json_object *v;
+	for (size_t i = 0; i < N_SYS; i++)
+		if (json_object_object_get_ex(doc, sys_fields[i], &v))
+			json_object_object_add(sys, sys_fields[i], json_object_get(v));
+	json_object_object_foreach(doc, k, val) {
+		if (!docview_is_reserved(k))
+			json_object_object_add(fields, k, json_object_get(val));
+	}
+}
+
 static struct json_object *parse_stored(const char *text, json_type want)
 {
 	struct json_object *o;
@@ -313,12 +326,9 @@ int docview_take_writable(const struct doc *d, struct json_object *patched,
                           struct json_object **blobs,
                           struct json_object **fields)
 {
+	/* Read-only fields outside `sys`; those in it are sys_fields[]. */
 	static const char *const readonly[] = {
-		"document_id", "collection_id", "document_schema_version",
-		"root_object_id", "root_bucket_id", "source_type", "source_object_id",
-		"source_collection_id", "source_document_id", "lineage_path",
-		"lineage", "lineage_chain", "source_blobs", "internal_metadata",
-		"vector", "created_at", "updated_at", NULL,
+		"document_id", "collection_id", "vector", "created_at", "updated_at",
 	};
 	struct json_object *m = NULL, *b = NULL, *f = NULL, *x;
 	int before = verr_count(v), rc = -1;
@@ -332,13 +342,14 @@ int docview_take_writable(const struct doc *d, struct json_object *patched,
 	/* Response-only values are ignored on input. */
 	json_object_object_del(patched, "presigned_url");
 	json_object_object_del(patched, "presigned_urls");
-	for (int i = 0; readonly[i]; i++) {
-		struct json_object *tmp, *cur = current_readonly(d, readonly[i], &tmp);
+	for (size_t i = 0; i < N_SYS + sizeof readonly / sizeof readonly[0]; i++) {
+		const char *name = i < N_SYS ? sys_fields[i] : readonly[i - N_SYS];
+		struct json_object *tmp, *cur = current_readonly(d, name, &tmp);
 		struct json_object *now = NULL;
-		json_object_object_get_ex(patched, readonly[i], &now);
+		json_object_object_get_ex(patched, name, &now);
 		if ((cur == NULL) != (now == NULL) || (cur && !jp_equal(cur, now)))
 			verr_add(v, "field is read-only", "value_error.read_only", "body",
-			         readonly[i], NULL, NULL);
+			         name, NULL, NULL);
 		json_object_put(tmp);
 	}
 	if (!json_object_object_get_ex(patched, "metadata", &x) ||

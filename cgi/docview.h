@@ -67,6 +67,14 @@ int docview_take_writable(const struct doc *d, struct json_object *patched,
                           struct json_object **blobs,
                           struct json_object **fields);
 
+/*
+ * Sorts a whole document (as exported or imported) into the stored columns:
+ * read-only fields into `sys`, flat user fields into `fields` (both objects
+ * the caller owns; values are shared with doc).
+ */
+void docview_split_stored(struct json_object *doc, struct json_object *sys,
+                          struct json_object *fields);
+
 /* 1 when name is a field of section 3 (reserved, not a flat user field). */
 int docview_is_reserved(const char *name);
 

@@ -19,7 +19,8 @@
 # Parameters (environment or shell variables; all optional):
 #   PG_BIN          PostgreSQL server binaries (default: newest
 #                   /usr/lib/postgresql/*/bin)
-#   PGPORT          TCP port of PostgreSQL on 127.0.0.1 (default: a free one)
+#   STACK_PG_PORT   TCP port of PostgreSQL on 127.0.0.1 (default: a free one;
+#                   pg_port prints the one in use)
 #   PG_DATABASE     database to create (default: docapi)
 #   PG_USER         system user that runs PostgreSQL when we are root
 #                   (default: postgres)
@@ -151,19 +152,24 @@ stack_state_get() {
     if [ -f "$STACK_TMP/state/$1" ]; then cat "$STACK_TMP/state/$1"; fi
 }
 
-# stack_init [DIR]: creates the temp folder (or uses DIR), exports STACK_TMP
-# and installs the cleanup trap (unless STACK_NO_TRAP=1).
+# stack_init [DIR]: creates the temp folder (or uses DIR, which is then kept
+# afterwards), exports STACK_TMP and installs the cleanup trap (unless
+# STACK_NO_TRAP=1).
 stack_init() {
+    local created=0
     if [ -n "${1:-}" ]; then
         STACK_TMP=$1
         mkdir -p "$STACK_TMP"
     else
         STACK_TMP=$(mktemp -d "${TMPDIR:-/tmp}/docapi-stack.XXXXXX") || return 1
+        created=1
     fi
     export STACK_TMP
     # PostgreSQL runs as another user: it must be able to reach its folders.
     chmod 755 "$STACK_TMP"
     mkdir -p "$STACK_TMP/state"
+    # only a folder we created is removed again by stack_stop_all
+    [ "$created" = 0 ] || stack_state_set created 1
     [ "${STACK_NO_TRAP:-0}" = 1 ] || stack_install_trap
     stack_log "temp folder $STACK_TMP"
 }
@@ -176,8 +182,6 @@ stack_attach() {
         return 1
     fi
     export STACK_TMP
-    PGPORT=$(stack_state_get pg_port)
-    export PGPORT
 }
 
 stack_install_trap() {
@@ -212,7 +216,7 @@ stack_stop_all() {
         lighttpd_stop "${f%_pid}"
     done
     pg_stop
-    if [ "${STACK_KEEP_TMP:-0}" = 1 ]; then
+    if [ "${STACK_KEEP_TMP:-0}" = 1 ] || [ "$(stack_state_get created)" != 1 ]; then
         stack_log "kept $STACK_TMP"
     else
         rm -rf "$STACK_TMP"
@@ -248,6 +252,9 @@ pg_conninfo() {
         "$(pg_socket_dir)" "$(stack_state_get pg_port)" "${PG_DATABASE:-docapi}"
 }
 
+# pg_port: the port PostgreSQL listens on (127.0.0.1 and the unix socket).
+pg_port() { stack_state_get pg_port; }
+
 # pg_pid: PID of the running postmaster (empty if none).
 pg_pid() {
     local pidfile
@@ -261,7 +268,7 @@ pg_pid() {
 }
 
 # pg_start: initialises the cluster the first time, starts PostgreSQL on
-# 127.0.0.1:$PGPORT and a unix socket in $STACK_TMP/pgsock, creates the
+# 127.0.0.1 (port: STACK_PG_PORT or a free one) and a unix socket in $STACK_TMP/pgsock, creates the
 # database the first time. Calling it again after pg_stop restarts the same
 # cluster on the same port.
 pg_start() {
@@ -270,12 +277,18 @@ pg_start() {
     data=$(pg_data_dir)
     sock=$(pg_socket_dir)
     user=${PG_USER:-postgres}
+    # the port is chosen once; a restart reuses it
+    local auto_port=0
     port=$(stack_state_get pg_port)
     if [ -z "$port" ]; then
-        port=${PGPORT:-$(stack_free_port)} || return 1
+        if [ -n "${STACK_PG_PORT:-}" ]; then
+            port=$STACK_PG_PORT
+        else
+            port=$(stack_free_port) || return 1
+            auto_port=1
+        fi
         stack_state_set pg_port "$port"
     fi
-    export PGPORT=$port
     if [ -n "$(pg_pid)" ]; then
         stack_log "PostgreSQL already running (pid $(pg_pid))"
         return 0
@@ -301,14 +314,24 @@ pg_start() {
             return 1
         }
     fi
-    stack_log "starting PostgreSQL on 127.0.0.1:$port"
-    stack_as_pg "$bin/pg_ctl" -D "$data" -l "$STACK_TMP/postgresql.log" -w -t 30 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" \
-        start >>"$STACK_TMP/pg_ctl.log" 2>&1 || {
+    local attempt
+    for attempt in 1 2 3; do
+        stack_log "starting PostgreSQL on 127.0.0.1:$port"
+        if stack_as_pg "$bin/pg_ctl" -D "$data" -l "$STACK_TMP/postgresql.log" -w -t 30 \
+            -o "-c listen_addresses=127.0.0.1 -p $port -k $sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" \
+            start >>"$STACK_TMP/pg_ctl.log" 2>&1; then
+            break
+        fi
+        if [ "$auto_port" = 1 ] && [ "$attempt" -lt 3 ] && [ -z "$(pg_pid)" ]; then
+            # someone else took the free port in the meantime: pick another
+            port=$(stack_free_port) || return 1
+            stack_state_set pg_port "$port"
+            continue
+        fi
         tail -n 20 "$STACK_TMP/pg_ctl.log" "$STACK_TMP/postgresql.log" >&2 2>/dev/null
         stack_die "PostgreSQL did not start"
         return 1
-    }
+    done
     stack_state_set pg_pid "$(pg_pid)"
     if [ "$fresh" = 1 ]; then
         "$bin/createdb" -h "$sock" -p "$port" -U postgres "${PG_DATABASE:-docapi}" || {
@@ -373,13 +396,16 @@ lighttpd_start() {
     local name=${1:-main} port=${2:-} prefix=${3-${DOCAPI_MOUNT_PREFIX:-}}
     local fcgi=${DOCAPI_FCGI:-$STACK_BUILD_DIR/cgi/docapi.fcgi}
     local procs=${DOCAPI_PROCS:-2}
-    local dir="$STACK_TMP/lighttpd-$name"
+    local dir="$STACK_TMP/lighttpd-$name" auto_port=0
     if [ -z "$port" ]; then
         if [ "$name" = main ] && [ -n "${HTTP_PORT:-}" ]; then
             port=$HTTP_PORT
         else
             port=$(stack_state_get "lighttpd_${name}_port")
-            [ -n "$port" ] || port=$(stack_free_port) || return 1
+            if [ -z "$port" ]; then
+                port=$(stack_free_port) || return 1
+                auto_port=1
+            fi
         fi
     fi
     [ -x "$fcgi" ] || { stack_die "FastCGI app not found or not executable: $fcgi"; return 1; }
@@ -391,6 +417,28 @@ lighttpd_start() {
     mkdir -p "$dir/www" "$dir/upload"
     local conf="${DOCAPI_CONF_FILE:-$dir/docapi.conf}"
     [ -n "${DOCAPI_CONF_FILE:-}" ] || docapi_write_conf "$conf" "$prefix"
+    local attempt rc
+    for attempt in 1 2 3; do
+        lighttpd__launch "$name" "$port" "$prefix" "$fcgi" "$procs" "$conf"
+        rc=$?
+        [ "$rc" = 0 ] && return 0
+        if [ "$rc" = 1 ] && [ "$auto_port" = 1 ] && [ "$attempt" -lt 3 ]; then
+            stack_log "lighttpd '$name' could not start on port $port, trying another port"
+            port=$(stack_free_port) || return 1
+            continue
+        fi
+        tail -n 20 "$dir/error.log" "$dir/app.log" "$dir/stdout.log" >&2 2>/dev/null
+        stack_die "lighttpd '$name' did not come up"
+        return 1
+    done
+}
+
+# lighttpd__launch NAME PORT PREFIX FCGI PROCS CONF: writes lighttpd.conf and
+# starts lighttpd. 0 = running, 1 = did not come up, 2 = bad configuration.
+lighttpd__launch() {
+    local name=$1 port=$2 prefix=$3 fcgi=$4 procs=$5 conf=$6
+    local dir="$STACK_TMP/lighttpd-$name"
+    [ -n "$STACK_TMP" ] && [ -d "$dir" ] || return 2
     local copyenv="" v
     for v in ${STACK_COPY_ENV:-PATH LANG LC_ALL TZ}; do
         copyenv="$copyenv\"$v\", "
@@ -417,23 +465,38 @@ fastcgi.server = ( "$mount" => ((
     "bin-environment" => ( "DOCAPI_CONF" => "$conf" ),
 )) )
 EOF
-    lighttpd -tt -f "$dir/lighttpd.conf" >"$dir/configtest.log" 2>&1 || {
+    if ! lighttpd -tt -f "$dir/lighttpd.conf" >"$dir/configtest.log" 2>&1; then
         cat "$dir/configtest.log" >&2
         stack_die "lighttpd rejected $dir/lighttpd.conf"
-        return 1
-    }
+        return 2
+    fi
+    # lighttpd logs "server started" once it listens; look only at new lines
+    local logsize=0
+    [ -f "$dir/error.log" ] && logsize=$(stat -c %s "$dir/error.log")
     stack_log "starting lighttpd '$name' on 127.0.0.1:$port (mount '${prefix:-/}', $procs workers)"
     lighttpd -D -f "$dir/lighttpd.conf" </dev/null >>"$dir/stdout.log" 2>&1 &
-    local pid=$!
+    local pid=$! _i up=0
     stack_state_set "lighttpd_${name}_pid" "$pid"
     stack_state_set "lighttpd_${name}_port" "$port"
     stack_state_set "lighttpd_${name}_prefix" "$prefix"
-    if ! stack_wait_port "$port" 15 "$pid"; then
-        tail -n 20 "$dir/error.log" "$dir/app.log" "$dir/stdout.log" >&2 2>/dev/null
-        lighttpd_stop "$name"
-        stack_die "lighttpd '$name' did not come up"
-        return 1
+    for _i in $(seq 1 150); do
+        kill -0 "$pid" 2>/dev/null || break
+        if tail -c "+$((logsize + 1))" "$dir/error.log" 2>/dev/null | grep -q 'server started'; then
+            up=1
+            break
+        fi
+        sleep 0.1
+    done
+    if [ "$up" = 1 ] && stack_wait_port "$port" 5 "$pid" && kill -0 "$pid" 2>/dev/null; then
+        # lighttpd spawns its workers while it starts: wait until all are there
+        for _i in $(seq 1 50); do
+            [ "$(pgrep -P "$pid" | wc -l)" -ge "$procs" ] && break
+            sleep 0.1
+        done
+        return 0
     fi
+    lighttpd_stop "$name"
+    return 1
 }
 
 # lighttpd_pid NAME / lighttpd_port NAME / lighttpd_url NAME
@@ -487,7 +550,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     stack_attach "$1" || exit 1
     shift
     case $1 in
-        pg_start | pg_stop | pg_restart | pg_pid | pg_conninfo | pg_psql | \
+        pg_start | pg_stop | pg_restart | pg_pid | pg_port | pg_conninfo | pg_psql | \
             lighttpd_pid | lighttpd_port | lighttpd_url | lighttpd_worker_pids | lighttpd_stop) ;;
         *) echo "stack.sh: unknown function $1" >&2; exit 2 ;;
     esac

@@ -782,6 +782,10 @@ def json_patch_all_six_ops():
         {"op": "copy", "from": "/metadata/tags", "path": "/metadata/tags_copy"},
         {"op": "add", "path": "/brand", "value": "acme"},
         {"op": "replace", "path": "/cluster_id", "value": "cl_9"},
+        {"op": "add", "path": "/document_blobs/-",
+         "value": {"field": "extra", "url": "https://cdn.example.com/extra.txt", "role": "aux",
+                   "type": "text"}},
+        {"op": "remove", "path": "/document_blobs/0"},
     ]
     r = api("PATCH", doc, body=ops, ctype="application/json-patch+json")
     d = expect_ok(r)
@@ -789,7 +793,11 @@ def json_patch_all_six_ops():
                        "tags_copy": ["a", "b", "c"]}, "metadata after JSON Patch")
     eq(d.get("brand"), "acme", "flat field added by JSON Patch")
     eq(d.get("cluster_id"), "cl_9", "flat field replaced by JSON Patch")
+    eq([b.get("field") for b in d["document_blobs"]], ["thumb", "extra"], "blob fields after JSON Patch")
     eq(expect_ok(get(doc)), d, "GET after JSON Patch")
+    d = expect_ok(api("PATCH", doc, ctype="application/json-patch+json; charset=utf-8",
+                      body=[{"op": "add", "path": "/metadata/cs", "value": 1}]))
+    eq(d["metadata"].get("cs"), 1, "JSON Patch with a charset parameter")
 
 
 @test
@@ -1219,6 +1227,64 @@ def unicode_roundtrip():
 
 
 @test
+def numbers_stored_exactly_or_rejected():
+    # contract 3/4 are silent on number ranges; a user expects a value back
+    # exactly as sent, or a 422, never a silently different number
+    doc = new_doc()
+    bad = []
+    for text in ("12345678901234567890", "9223372036854775807", "-9223372036854775808",
+                 "-9223372036854775809", "-12345678901234567890", "18446744073709551615",
+                 "18446744073709551616", "99999999999999999999999", "0.1", "-0.5", "1.5e-10",
+                 "1e308", "1e400", "1E2", "1e20", "123456789012"):
+        want = json.loads(text)
+        r = patch(doc, '{"metadata": {"n": %s}}' % text)
+        if r.status == 422:
+            expect_422(r, ["body"])
+            continue
+        d = expect_ok(r)
+        got = d["metadata"].get("n")
+        if got != want:  # compares int/float by value, exactly
+            bad.append("%s -> %r in the PATCH response" % (text, got))
+        got = expect_ok(get(doc))["metadata"].get("n")
+        if got != want:  # compares int/float by value, exactly
+            bad.append("%s -> %r on a later GET" % (text, got))
+    check(not bad, "numbers accepted (200) but stored as a different value: " + "; ".join(bad))
+
+
+@test
+def lone_surrogate_escape_not_silently_altered():
+    # "\ud800" is well-formed JSON text but no Unicode character: storing
+    # something else (U+FFFD) would change the user's data without telling
+    doc = new_doc()
+    for raw in (b'{"metadata": {"t": "\\ud800"}}', b'{"metadata": {"t": "x\\udc00"}}'):
+        r = patch(doc, raw)
+        if r.status == 200:
+            got = r.json()["metadata"]["t"]
+            raise AssertionError("PATCH %s: 200 and stored %r (expected 422)" % (raw.decode(), got))
+        expect_422(r, ["body"])
+    d = expect_ok(patch(doc, b'{"metadata": {"t": "\\ud83d\\ude00"}}'))
+    eq(d["metadata"]["t"], "\U0001f600", "surrogate pair")
+
+
+@test
+def percent_encoded_path_and_extra_query_params():
+    h = [("Authorization", "Bearer " + SEED["key_write"]), ("X-Namespace", NS)]
+    expect_ok(request("GET", "/v1/collections/arti%63les/documents/doc_seed%31", h))
+    d = expect_ok(request("GET", doc_path("articles", "doc_seed1", "utm=1&return_vectors=true&x"), h))
+    eq(d.get("vector"), [0.5, 0.25, -1.0], "vector with extra query parameters")
+    rejected(None, lambda: request("GET", doc_path("articles", "doc%2Fseed1"), h), 404,
+             "NotFoundError")
+
+
+@test
+def bearer_scheme_is_case_insensitive():
+    # RFC 9110 11.1: the authentication scheme is case-insensitive
+    for scheme in ("bearer", "BEARER"):
+        expect_ok(get("doc_seed1", key=None,
+                      headers=[("Authorization", "%s %s" % (scheme, SEED["key_read"]))]))
+
+
+@test
 def validation_lists_every_problem():
     doc = new_doc()
     rejected(doc, lambda: patch(doc, {"metadata": 5, "document_blobs": "x"}), 422,
@@ -1330,6 +1396,11 @@ def method_not_allowed_405():
         allow = allow_set(r)
         check({"GET", "PATCH"} <= allow, "%s: Allow %r lacks GET or PATCH" % (method, r.header("Allow")))
         check(method not in allow, "%s: Allow lists the refused method" % method)
+    # a method override is opt-in: by default POST stays a POST
+    with unchanged(doc):
+        r = request("POST", doc_path(SEED["col_articles"], doc),
+                    h + [("X-HTTP-Method-Override", "PATCH")], body='{"metadata": {"o": 1}}')
+        expect_error(r, 405, "MethodNotAllowedError")
     r = request("POST", "/healthz", body="{}", headers=[("Content-Type", "application/json")])
     expect_error(r, 405, "MethodNotAllowedError")
     check("GET" in allow_set(r), "Allow of /healthz %r lacks GET" % r.header("Allow"))
@@ -1379,10 +1450,10 @@ def internal_error_500_leaks_nothing():
             r = patch(doc, {"metadata": {"boom": 1}}, headers=[("X-Request-Id", rid)])
             expect_error(r, 500, "InternalServerError")
         text = r.body.decode("utf-8", errors="replace")
-        for needle in ("SELECT", "UPDATE", "INSERT", "constraint", "docapi_test_fail", "violates",
-                       "documents", "ERROR", "/tmp", "/work", "/usr", ".c:", "sk_live", "sk_test",
-                       "host=", "dbname", "postgres"):
-            check(needle.lower() not in text.lower(), "500 body leaks %r: %s" % (needle, text[:300]))
+        for needle in ("SELECT", "UPDATE", "INSERT", "ERROR:", "SQLSTATE", "23514", "constraint",
+                       "docapi_test_fail", "violates", "documents", "relation", "/tmp", "/work",
+                       "/usr", ".c:", "sk_live", "sk_test", "host=", "dbname", "postgres", "PGSQL"):
+            check(needle not in text, "500 body leaks %r: %s" % (needle, text[:300]))
         eq(r.header("X-Request-Id"), rid, "X-Request-Id of the 500")
         # the detail went to the log, under the request id
         deadline = time.time() + 3
@@ -1460,6 +1531,37 @@ def concurrent_json_patch_appends():
     eq(sorted(d["metadata"]["list"]), list(range(n)), "appended values")
 
 
+@test
+def concurrent_if_match_exactly_one_wins():
+    doc = new_doc()
+    _, r0 = get_doc(doc)
+    e0 = etag_of(r0)
+    n = 12
+    results = [None] * n
+    start = threading.Barrier(n)
+
+    def worker(i):
+        try:
+            start.wait(timeout=30)
+            results[i] = patch(doc, {"metadata": {"w%d" % i: i}}, headers=[("If-Match", e0)],
+                               timeout=60)
+        except Exception as e:  # noqa
+            results[i] = e
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(90)
+    statuses = sorted(r.status if isinstance(r, Resp) else repr(r) for r in results)
+    eq(statuses, [200] + [412] * (n - 1), "statuses of %d PATCHes with the same If-Match" % n)
+    winner = [i for i, r in enumerate(results) if r.status == 200][0]
+    d, r = get_doc(doc)
+    keys = [k for k in d["metadata"] if k.startswith("w")]
+    eq(keys, ["w%d" % winner], "metadata keys written")
+    eq(version_of(r), version_of(r0) + 1, "version")
+
+
 # ---- mount prefix
 
 @test
@@ -1526,6 +1628,14 @@ def database_down_503_then_recovers_in_same_workers():
             break
         time.sleep(0.25)
     check(r is not None and r.status == 200, "no 200 within 10 s of PostgreSQL's restart: %r" % r)
+    if API_BASE:
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            r = get(doc, base=API_BASE)
+            if r.status == 200:
+                break
+            time.sleep(0.25)
+        eq(r.status, 200, "status under /api after PostgreSQL's restart")
     # every worker gets back (lighttpd may spread requests over them)
     for _ in range(20):
         expect_ok(get(doc))
@@ -1537,6 +1647,23 @@ def database_down_503_then_recovers_in_same_workers():
 
 
 # ------------------------------------------------------------------ runner
+
+def print_log_tails(lines=15):
+    """After a failure: the end of the app's and the servers' logs."""
+    if not STACK_TMP:
+        return
+    for rel in ("lighttpd-main/app.log", "lighttpd-api/app.log", "lighttpd-main/error.log",
+                "lighttpd-api/error.log", "postgresql.log"):
+        try:
+            with open(os.path.join(STACK_TMP, rel), "rb") as f:
+                tail = f.read().decode("utf-8", errors="replace").splitlines()[-lines:]
+        except OSError:
+            continue
+        if tail:
+            print("----- last lines of %s" % rel)
+            for line in tail:
+                print("    " + line)
+
 
 def main(argv):
     global VERBOSE, SEED
@@ -1591,6 +1718,7 @@ def main(argv):
         passed += 1
         print("ok %s (%.2fs)" % (name, time.time() - t0) if VERBOSE else "ok %s" % name, flush=True)
     if failures:
+        print_log_tails()
         print("failed: " + " ".join(failures))
     summary = "%d passed, %d failed" % (passed, failed)
     if STACK_TMP:

@@ -27,10 +27,50 @@ enum body_kind body_kind_of(const char *ct)
 	return BODY_NONE;
 }
 
+static int hex4(const char *s, unsigned *out)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = s[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 /*
- * Scans the raw text for what json-c would accept silently: a \u0000 escape
- * (json-c cuts keys there) and single-quoted strings (accepted even in strict
- * mode). Returns NULL when clean, else the reason.
+ * An integer literal json-c would silently clamp: below -2^63 or above
+ * 2^64-1 (the largest it keeps exactly). p..p+n is the token, digits only
+ * after an optional '-'.
+ */
+static int integer_out_of_range(const char *p, size_t n)
+{
+	int neg = *p == '-';
+	const char *limit = neg ? "9223372036854775808" : "18446744073709551615";
+	size_t ll = strlen(limit);
+	if (neg) {
+		p++;
+		n--;
+	}
+	if (n != ll)
+		return n > ll;
+	return memcmp(p, limit, n) > 0;
+}
+
+/*
+ * Scans the raw text for what json-c would accept silently but change:
+ * a \u0000 escape (json-c cuts keys there), a lone UTF-16 surrogate escape
+ * (json-c stores U+FFFD), single-quoted strings (accepted even in strict
+ * mode) and integers it would clamp. Returns NULL when clean, else the
+ * reason. Syntax errors are left to the parser.
  */
 static const char *scan_raw(const char *s, size_t len)
 {
@@ -40,25 +80,49 @@ static const char *scan_raw(const char *s, size_t len)
 			if (s[i] == '"') {
 				in_string = 0;
 			} else if (s[i] == '\\' && i + 1 < len) {
-				if (s[i + 1] == 'u' && i + 5 < len && memcmp(s + i + 2, "0000", 4) == 0)
-					return "strings must not contain NUL (\\u0000)";
+				unsigned cp, lo;
+				if (s[i + 1] == 'u' && i + 5 < len && hex4(s + i + 2, &cp) == 0) {
+					if (cp == 0)
+						return "strings must not contain NUL (\\u0000)";
+					if (cp >= 0xDC00 && cp <= 0xDFFF)
+						return "lone UTF-16 surrogate in a \\u escape";
+					if (cp >= 0xD800 && cp <= 0xDBFF) {
+						if (!(i + 11 < len && s[i + 6] == '\\' && s[i + 7] == 'u' &&
+						      hex4(s + i + 8, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF))
+							return "lone UTF-16 surrogate in a \\u escape";
+						i += 6; /* the low half was checked */
+					}
+					i += 4;
+				}
 				i++; /* skip the escaped character */
 			}
 		} else if (s[i] == '"') {
 			in_string = 1;
 		} else if (s[i] == '\'') {
 			return "strings must use double quotes";
+		} else if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
+			size_t n = strspn(s + i, "+-0123456789.eE");
+			if (strcspn(s + i, ".eE") >= n && integer_out_of_range(s + i, n))
+				return "integer out of range (must be within -2^63 .. 2^64-1)";
+			i += n - 1;
 		}
 	}
 	return NULL;
 }
 
-/* Numbers that overflow a double parse as inf, which JSON cannot carry. */
+/* Doubles at or beyond 2^63 come back from PostgreSQL as long integers,
+ * which json-c would clamp; JSON clients cannot hold them exactly anyway. */
+#define MAX_DOUBLE_MAGNITUDE 9223372036854775808.0
+
+/* Numbers that overflow a double parse as inf, which JSON cannot carry;
+ * huge ones would not survive storage (see MAX_DOUBLE_MAGNITUDE). */
 static int has_nonfinite(struct json_object *o)
 {
 	switch (json_object_get_type(o)) {
-	case json_type_double:
-		return !isfinite(json_object_get_double(o));
+	case json_type_double: {
+		double d = json_object_get_double(o);
+		return !isfinite(d) || fabs(d) >= MAX_DOUBLE_MAGNITUDE;
+	}
 	case json_type_object: {
 		json_object_object_foreach(o, k, v) {
 			(void)k;

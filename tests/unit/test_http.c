@@ -203,6 +203,20 @@ static void test_body(void)
 		{ "{\"a\":1e400}", 0, "number beyond double range" },
 		{ "", 0, "empty" },
 		{ "12", 1, "bare number" },
+		{ "{\"a\":-9223372036854775808}", 1, "int64 minimum" },
+		{ "{\"a\":-9223372036854775809}", 0, "below int64" },
+		{ "{\"a\":18446744073709551615}", 1, "uint64 maximum" },
+		{ "{\"a\":18446744073709551616}", 0, "above uint64" },
+		{ "{\"a\":99999999999999999999999}", 0, "huge integer" },
+		{ "{\"a\":1e20}", 0, "double beyond 2^63" },
+		{ "{\"a\":-1.5e300}", 0, "huge negative double" },
+		{ "{\"a\":1.5e-300}", 1, "tiny double" },
+		{ "{\"a\":9.2e18}", 1, "double below 2^63" },
+		{ "{\"a\":\"\\ud800\"}", 0, "lone high surrogate" },
+		{ "{\"a\":\"\\udc00x\"}", 0, "lone low surrogate" },
+		{ "{\"a\":\"\\ud83d\\ude00\"}", 1, "surrogate pair" },
+		{ "{\"a\":\"\\ud83dx\"}", 0, "high surrogate without its pair" },
+		{ "{\"k-1\":[1,-2,3.5e2]}", 1, "numbers in arrays" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct verrs v = { 0 };

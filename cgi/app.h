@@ -13,12 +13,14 @@
 #include "db.h"
 #include "http.h"
 
+struct presign_glue;
+
 struct app {
 	const struct config *cfg;
 	struct db db;
 	struct request req;
 	struct response resp;
-	int presign_ready;        /* presigning configured and credentials present */
+	struct presign_glue *presign;  /* owned: presign_glue.h */
 };
 
 /* Sets up the worker (connects to the database). */

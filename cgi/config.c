@@ -25,8 +25,6 @@ struct option {
 	const char *def;      /* default, as text; NULL = unset */
 	long min, max;        /* OPT_LONG bounds */
 	const char *choices;  /* OPT_CHOICE: "a|b|c" */
-	/* optional extra check of a string value: 0 = ok, -1 with *why */
-	int (*check)(const char *value, const char **why);
 };
 
 /* --- presigning (credentials.c, presign_glue.c): value checks --- */
@@ -74,6 +72,25 @@ static int check_cred_sources(const char *v, const char **why)
 	}
 	return ntok == 0 || (special && ntok > 1) ? -1 : 0;
 }
+
+/* Extra checks of string values, by option name: 0 = ok, -1 with *why. */
+static const struct {
+	const char *name;
+	int (*check)(const char *value, const char **why);
+} value_checks[] = {
+	{ "s3_endpoint", check_endpoint },
+	{ "s3_credentials", check_cred_sources },
+	{ "s3_imds_endpoint", check_url },
+	{ "s3_ecs_endpoint", check_url },
+};
+
+static int check_value(const char *name, const char *value, const char **why)
+{
+	for (size_t i = 0; i < sizeof value_checks / sizeof value_checks[0]; i++)
+		if (strcmp(value_checks[i].name, name) == 0)
+			return value_checks[i].check(value, why);
+	return 0;
+}
 /* --- end presigning --- */
 
 #define OFF(f) offsetof(struct config, f)
@@ -87,15 +104,15 @@ static const struct option options[] = {
 	{ "retry_after", OPT_LONG, OFF(retry_after), "1", 1, 3600, NULL },
 	{ "method_override", OPT_LONG, OFF(method_override), "0", 0, 1, NULL },
 	{ "s3_region", OPT_STRING, OFF(s3_region), "us-east-1", 0, 0, NULL },
-	{ "s3_endpoint", OPT_STRING, OFF(s3_endpoint), NULL, 0, 0, NULL, check_endpoint },
+	{ "s3_endpoint", OPT_STRING, OFF(s3_endpoint), NULL, 0, 0, NULL },
 	{ "s3_access_key_id", OPT_STRING, OFF(s3_access_key_id), NULL, 0, 0, NULL },
 	{ "s3_secret_access_key", OPT_STRING, OFF(s3_secret_access_key), NULL, 0, 0, NULL },
 	{ "s3_session_token", OPT_STRING, OFF(s3_session_token), NULL, 0, 0, NULL },
 	{ "presign_expires", OPT_LONG, OFF(presign_expires), "3600", 1, 604800, NULL },
 	{ "s3_addressing", OPT_CHOICE, OFF(s3_addressing), "auto", 0, 0, "auto|virtual|path" },
-	{ "s3_credentials", OPT_STRING, OFF(s3_credentials), "auto", 0, 0, NULL, check_cred_sources },
-	{ "s3_imds_endpoint", OPT_STRING, OFF(s3_imds_endpoint), "http://169.254.169.254", 0, 0, NULL, check_url },
-	{ "s3_ecs_endpoint", OPT_STRING, OFF(s3_ecs_endpoint), "http://169.254.170.2", 0, 0, NULL, check_url },
+	{ "s3_credentials", OPT_STRING, OFF(s3_credentials), "auto", 0, 0, NULL },
+	{ "s3_imds_endpoint", OPT_STRING, OFF(s3_imds_endpoint), "http://169.254.169.254", 0, 0, NULL },
+	{ "s3_ecs_endpoint", OPT_STRING, OFF(s3_ecs_endpoint), "http://169.254.170.2", 0, 0, NULL },
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -128,7 +145,7 @@ static int set_option(struct config *cfg, const struct option *opt,
 			*why = opt->choices;
 			return -1;
 		}
-		if (opt->check && opt->check(value, why) != 0)
+		if (check_value(opt->name, value, why) != 0)
 			return -1;
 		char **s = (char **)field;
 		free(*s);

@@ -136,16 +136,22 @@ static struct json_object *render_blobs(const struct doc *d, int flags,
 {
 	size_t n = json_object_array_length(d->blobs);
 	struct json_object *out = json_object_new_array_ext((int)n);
+	int seen_source = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *b = json_object_array_get_idx(d->blobs, i);
 		struct json_object *copy = render_blob(b), *u, *role;
 		const char *url = NULL;
 		char *signed_url = NULL;
+		int is_primary = 0;
 
 		json_object_array_add(out, copy);
 		if (!(flags & DV_PRESIGN))
 			continue;
+		/* The primary blob is the first with role "source", signable or not. */
+		if (!seen_source && json_object_object_get_ex(b, "role", &role) &&
+		    strcmp(json_object_get_string(role), "source") == 0)
+			is_primary = seen_source = 1;
 		if (json_object_object_get_ex(b, "url", &u))
 			url = json_object_get_string(u);
 		if (url && util_starts_with(url, "s3://"))
@@ -165,8 +171,7 @@ static struct json_object *render_blobs(const struct doc *d, int flags,
 		json_object_object_add(entry, "presigned_url",
 		                       json_object_new_string(signed_url));
 		json_object_array_add(urls, entry);
-		if (!*primary && json_object_object_get_ex(b, "role", &role) &&
-		    strcmp(json_object_get_string(role), "source") == 0)
+		if (is_primary)
 			*primary = xstrdup(signed_url);
 		free(signed_url);
 	}

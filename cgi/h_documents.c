@@ -135,8 +135,9 @@ static int locate_or_reply(struct app *a, const char *col, const char *doc,
 static int presign_ready_or_reply(struct app *a, const struct doc_query *q)
 {
 	if (q->return_url && !presign_glue_ready(a)) {
-		log_error(a->req.request_id, "presigned URLs requested but presigning "
-		          "is not configured (no S3 credentials)");
+		/* credentials.c logs the reason once; this is per request. */
+		log_info(a->req.request_id, "presigned URLs requested but no S3 "
+		         "credentials are available");
 		http_error(&a->resp, 503, "Presigned URLs are not available: "
 		           "S3 presigning is not configured on this server", NULL);
 		return -1;

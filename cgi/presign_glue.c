@@ -1,15 +1,171 @@
-/* presign_glue.c - see presign_glue.h. Presigning is not configured yet in
- * this build: every request for presigned URLs is refused before any write. */
+/* presign_glue.c - see presign_glue.h. */
 #include "presign_glue.h"
+#include "credentials.h"
+#include "log.h"
+#include "s3presign.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+struct presign_glue {
+	const struct config *cfg;        /* borrowed */
+	struct presign_cache *cache;     /* NULL: OpenSSL lacks SHA-256/HMAC */
+	struct cred_provider *creds;     /* NULL: bad s3_credentials */
+};
+
+static enum presign_addressing addressing_of(const char *s)
+{
+	if (s && strcmp(s, "virtual") == 0)
+		return PRESIGN_ADDR_VIRTUAL;
+	if (s && strcmp(s, "path") == 0)
+		return PRESIGN_ADDR_PATH;
+	return PRESIGN_ADDR_AUTO;
+}
+
+/* Fills region, endpoint and addressing of r for `bucket`. */
+static void target_of(const struct config *cfg, const char *bucket,
+                      struct presign_request *r)
+{
+	const struct config_s3_bucket *ov = NULL;
+
+	for (size_t i = 0; i < cfg->n_s3_buckets; i++)
+		if (strcmp(cfg->s3_buckets[i].name, bucket) == 0)
+			ov = &cfg->s3_buckets[i];
+	r->region = ov && ov->region ? ov->region : cfg->s3_region;
+	r->endpoint = ov && ov->endpoint ? ov->endpoint : cfg->s3_endpoint;
+	if (r->endpoint && strcmp(r->endpoint, "aws") == 0)
+		r->endpoint = NULL;
+	r->addressing = addressing_of(ov && ov->addressing ? ov->addressing
+	                                                   : cfg->s3_addressing);
+}
+
+/* Copies s into out (size n) for a log line: printable ASCII only. */
+static const char *loggable(const char *s, char *out, size_t n)
+{
+	size_t i = 0;
+	for (; s[i] && i + 1 < n; i++)
+		out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	out[i] = '\0';
+	return out;
+}
+
+/* Signs a dummy object with dummy credentials: does the signer accept the
+ * target of this bucket? Returns a presign_err. */
+static int check_target(struct presign_glue *g, const char *bucket)
+{
+	struct presign_request r;
+	char *url = NULL;
+	int err;
+
+	memset(&r, 0, sizeof r);
+	target_of(g->cfg, bucket, &r);
+	r.access_key = "AKIDEXAMPLE";
+	r.secret_key = "check";
+	r.bucket = bucket;
+	r.key = "check";
+	r.now = time(NULL);
+	r.expires = g->cfg->presign_expires;
+	err = presign_url_alloc(g->cache, &r, &url, NULL);
+	free(url);
+	return err;
+}
+
+struct presign_glue *presign_glue_new(const struct config *cfg)
+{
+	struct presign_glue *g = xcalloc(1, sizeof *g);
+	struct cred_options o;
+	char err[256], name[80];
+
+	g->cfg = cfg;
+	g->cache = presign_cache_new();
+	if (!g->cache) {
+		log_error(NULL, "presigning disabled: OpenSSL provides no SHA-256/HMAC");
+		return g;
+	}
+	memset(&o, 0, sizeof o);
+	o.sources = cfg->s3_credentials;
+	o.access_key_id = cfg->s3_access_key_id;
+	o.secret_access_key = cfg->s3_secret_access_key;
+	o.session_token = cfg->s3_session_token;
+	o.imds_endpoint = cfg->s3_imds_endpoint;
+	o.ecs_endpoint = cfg->s3_ecs_endpoint;
+	g->creds = cred_provider_new(&o, err, sizeof err);
+	if (!g->creds)
+		log_error(NULL, "presigning disabled: %s", err);
+	/* A target the signer refuses would fail every URL: say so once. */
+	int e = check_target(g, "example-bucket");
+	if (e != PRESIGN_OK)
+		log_error(NULL, "presigning: s3_region/s3_endpoint/s3_addressing refused: %s",
+		          presign_strerror(e));
+	for (size_t i = 0; i < cfg->n_s3_buckets; i++) {
+		e = check_target(g, cfg->s3_buckets[i].name);
+		if (e != PRESIGN_OK)
+			log_error(NULL, "presigning: s3_bucket.%s.* refused: %s",
+			          loggable(cfg->s3_buckets[i].name, name, sizeof name),
+			          presign_strerror(e));
+	}
+	return g;
+}
+
+void presign_glue_free(struct presign_glue *g)
+{
+	if (!g)
+		return;
+	cred_provider_free(g->creds);
+	presign_cache_free(g->cache);
+	free(g);
+}
 
 int presign_glue_ready(struct app *a)
 {
-	return a->presign_ready;
+	struct presign_glue *g = a->presign;
+	struct credentials c;
+
+	if (!g || !g->cache || !g->creds)
+		return 0;
+	return cred_get(g->creds, time(NULL), a->req.request_id, &c) == 0;
 }
 
 char *presign_glue_sign(void *ctx, const char *url)
 {
-	(void)ctx;
-	(void)url;
-	return 0;
+	struct app *a = ctx;
+	struct presign_glue *g = a->presign;
+	const char *rid = a->req.request_id;
+	char bucket[PRESIGN_BUCKET_MAX + 1], name[80];
+	const char *key = NULL;
+	struct credentials c;
+	struct presign_request r;
+	time_t now = time(NULL);   /* the one clock reading for this URL */
+	char *out = NULL;
+	int err;
+
+	if (!g || !g->cache || !g->creds)
+		return NULL;
+	if (presign_parse_s3_url(url, bucket, sizeof bucket, &key) != PRESIGN_OK) {
+		log_warn(rid, "blob URL is not s3://bucket/key: not presigned");
+		return NULL;
+	}
+	if (cred_get(g->creds, now, rid, &c) != 0)
+		return NULL;
+	memset(&r, 0, sizeof r);
+	target_of(g->cfg, bucket, &r);
+	r.access_key = c.access_key_id;
+	r.secret_key = c.secret_access_key;
+	r.session_token = c.session_token;
+	r.bucket = bucket;
+	r.key = key;
+	r.now = now;
+	r.expires = g->cfg->presign_expires;
+	/* A URL never outlives the credentials it is signed with. */
+	if (c.expiration && c.expiration - now < r.expires)
+		r.expires = (long)(c.expiration - now);
+	if (r.expires < 1)
+		return NULL;
+	err = presign_url_alloc(g->cache, &r, &out, NULL);
+	if (err != PRESIGN_OK)
+		log_warn(rid, "cannot presign an object of bucket \"%s\": %s",
+		         loggable(bucket, name, sizeof name), presign_strerror(err));
+	return out;
 }

@@ -1,17 +1,40 @@
 /*
  * presign_glue.h - connects the document view to the S3 presigner: decides
  * whether presigning is available and signs one s3:// URL with the worker's
- * credentials and signing-key cache.
+ * credentials (credentials.h) and signing-key cache (s3presign.h).
+ *
+ * Per bucket, the region, endpoint and addressing style come from the
+ * bucket's s3_bucket.NAME.* overrides, else from s3_region, s3_endpoint and
+ * s3_addressing (config.h). The URL lifetime is presign_expires, capped so
+ * that a URL never outlives the temporary credentials it was signed with.
  */
 #ifndef DOCAPI_PRESIGN_GLUE_H
 #define DOCAPI_PRESIGN_GLUE_H
 
 #include "app.h"
 
-/* 1 when return_url=true can be honoured right now. */
+/*
+ * Returns the worker's presigning state (owned by the caller: free with
+ * presign_glue_free()); cfg is borrowed and must outlive it. Never NULL.
+ * Does no network I/O: credentials are fetched on first use. A bad
+ * s3_credentials value or a bucket override the signer refuses is logged
+ * here, once.
+ */
+struct presign_glue *presign_glue_new(const struct config *cfg);
+
+/* NULL is a no-op. */
+void presign_glue_free(struct presign_glue *g);
+
+/*
+ * 1 when return_url=true can be honoured right now: credentials are at hand
+ * (fetched or refreshed if due, at most every CRED_RETRY_INTERVAL seconds
+ * after a failure). Call it before anything is written.
+ */
 int presign_glue_ready(struct app *a);
 
-/* docview_sign_fn: ctx is the struct app. Returns a malloc'd URL or NULL. */
+/* docview_sign_fn: ctx is the struct app, url an s3:// URL. Returns a
+ * malloc'd URL (caller frees) or NULL when this blob cannot be signed (the
+ * reason is logged under the request id). */
 char *presign_glue_sign(void *ctx, const char *url);
 
 #endif

@@ -11,7 +11,13 @@ PACKAGES=(
     build-essential autoconf automake pkg-config
     libfcgi-dev libjson-c-dev libpq-dev libcurl4-openssl-dev libssl-dev
     postgresql lighttpd curl python3 procps
+    nodejs
 )
+# --- presigning tests: node runs @20minutes/s3rver (tests/s3). npm ships
+# inside some nodejs builds (NodeSource), whose package conflicts with
+# Debian's npm: ask for npm only when there is none. ---
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+# --- end presigning ---
 
 missing=()
 for p in "${PACKAGES[@]}"; do

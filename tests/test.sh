@@ -43,6 +43,14 @@ BUILD_DIR=$ROOT tests/integration/run.sh 2>&1 | tee "$log"
 add_summary "$log"
 rm -f "$log"
 
+# --- presigning (return_url=true): s3rver + fake IMDS/ECS, tests/integration/run_presign.sh ---
+echo "== presigning tests (lighttpd + PostgreSQL + s3rver + fake IMDS)"
+log=$(mktemp)
+BUILD_DIR=$ROOT tests/integration/run_presign.sh 2>&1 | tee "$log"
+add_summary "$log"
+rm -f "$log"
+# --- end presigning ---
+
 echo "== total"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

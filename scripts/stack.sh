@@ -194,6 +194,10 @@ stack_install_trap() {
 stack__on_exit() {
     local rc=$?
     trap - EXIT INT TERM HUP
+    # Cleanup must run to the end even in a caller with "set -e": a worker
+    # that is already gone makes pgrep fail, and that must not stop us
+    # before PostgreSQL is stopped.
+    set +e +o pipefail
     stack_stop_all
     exit "$rc"
 }
@@ -513,7 +517,7 @@ lighttpd_worker_pids() {
     local pid
     pid=$(lighttpd_pid "${1:-main}")
     [ -n "$pid" ] || return 0
-    pgrep -P "$pid" | sort -n
+    pgrep -P "$pid" | sort -n || true
 }
 
 # lighttpd_stop [NAME]: stops that lighttpd by PID and makes sure none of

@@ -14,6 +14,7 @@
 #   ecsfull   AWS_CONTAINER_CREDENTIALS_FULL_URI + AUTHORIZATION_TOKEN
 #   ecsrel    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI + s3_ecs_endpoint
 #   nocreds   no credentials anywhere (IMDS endpoint: a closed port)
+#   short     as static, but presign_expires = 1: URLs that expire at once
 #
 # then tests/integration/test_presign.py.
 #
@@ -179,6 +180,10 @@ docs = [
           object_key="videos/clip one.mp4", content_type="video/mp4"),
         b("plus", "s3://docapi-media/a+b/c+d=e.txt", "artifact", "text", object_key="a+b/c+d=e.txt"),
         b("unicode", "s3://docapi-media/ünï/cödé ✓ 漢字.txt", "aux", "text"),
+        # '%' is part of the key (s3:// URLs are never percent-decoded)
+        b("percent", "s3://docapi-media/100% real/a%2Fb %41.txt", "aux", "text",
+          object_key="100% real/a%2Fb %41.txt"),
+        b("pctend", "s3://docapi-media/pct/%zz%/100%", "aux"),
         b("nested", "s3://docapi-media/deep/er/and/deeper/file.bin", "processed"),
         b("regional", "s3://regional-bkt/r/object.bin", "source"),
         b("remote", "s3://aws-virtual/remote/key.txt", "aux"),
@@ -240,6 +245,10 @@ s3_imds_endpoint = http://127.0.0.1:$CLOSED_PORT"
 s3_imds_endpoint = http://127.0.0.1:$CLOSED_PORT"
 ) || exit 1
 start nocreds 1 "s3_imds_endpoint = http://127.0.0.1:$CLOSED_PORT"
+start short 1 "s3_credentials = config
+s3_access_key_id = $STATIC_AK
+s3_secret_access_key = $STATIC_SK
+presign_expires = 1"
 
 "$PYTHON" - "$STACK_TMP/presign-seed.json" <<EOF
 import json, sys
@@ -250,7 +259,8 @@ json.dump({
         ("static", "$(lighttpd_port static)"), ("env", "$(lighttpd_port env)"),
         ("imds", "$(lighttpd_port imds)"), ("imdsr", "$(lighttpd_port imdsr)"),
         ("imdsf", "$(lighttpd_port imdsf)"), ("ecsfull", "$(lighttpd_port ecsfull)"),
-        ("ecsrel", "$(lighttpd_port ecsrel)"), ("nocreds", "$(lighttpd_port nocreds)")]},
+        ("ecsrel", "$(lighttpd_port ecsrel)"), ("nocreds", "$(lighttpd_port nocreds)"),
+        ("short", "$(lighttpd_port short)")]},
     "secrets": json.load(open("$STACK_TMP/secrets.json")),
 }, open(sys.argv[1], "w"), indent=1)
 EOF

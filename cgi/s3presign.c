@@ -666,7 +666,15 @@ int presign_url_alloc(struct presign_cache *c, const struct presign_request *r,
 	if (out == NULL)
 		return PRESIGN_EINVAL;
 	*out = NULL;
-	rc = presign_url(c, r, NULL, 0, &len, NULL);
+	/* Sign once into a stack buffer that fits any usual URL and copy it;
+	 * only a longer URL pays for a second, exactly sized pass. */
+	char stack_buf[2048];
+	rc = presign_url(c, r, stack_buf, sizeof stack_buf, &len, dbg);
+	if (rc == PRESIGN_OK) {
+		*out = xmalloc(len + 1);
+		memcpy(*out, stack_buf, len + 1);
+		return rc;
+	}
 	if (rc != PRESIGN_ENOSPC)
 		return rc;
 	*out = xmalloc(len + 1);

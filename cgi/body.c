@@ -66,11 +66,58 @@ static int integer_out_of_range(const char *p, size_t n)
 }
 
 /*
+ * Checks one number token (the run of number characters at p, n bytes)
+ * against JSON's grammar -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?,
+ * which json-c does not fully enforce ("-01" and "1." pass its strict
+ * mode), and integers against the range json-c keeps. Looks at the n bytes
+ * only, so a body full of numbers is scanned in linear time. Returns NULL
+ * when fine, else the reason.
+ */
+static const char *check_number(const char *p, size_t n)
+{
+	size_t i = 0;
+	int integer = 1;
+
+	if (i < n && p[i] == '-')
+		i++;
+	if (i < n && p[i] == '0')
+		i++;
+	else if (i < n && p[i] >= '1' && p[i] <= '9')
+		while (i < n && isdigit((unsigned char)p[i]))
+			i++;
+	else
+		return "malformed number";
+	if (i < n && p[i] == '.') {
+		integer = 0;
+		if (++i >= n || !isdigit((unsigned char)p[i]))
+			return "malformed number";
+		while (i < n && isdigit((unsigned char)p[i]))
+			i++;
+	}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		integer = 0;
+		if (++i < n && (p[i] == '+' || p[i] == '-'))
+			i++;
+		if (i >= n || !isdigit((unsigned char)p[i]))
+			return "malformed number";
+		while (i < n && isdigit((unsigned char)p[i]))
+			i++;
+	}
+	if (i != n)
+		return "malformed number";
+	if (integer && integer_out_of_range(p, n))
+		return "integer out of range (must be within -2^63 .. 2^64-1)";
+	return NULL;
+}
+
+/*
  * Scans the raw text for what json-c would accept silently but change:
  * a \u0000 escape (json-c cuts keys there), a lone UTF-16 surrogate escape
  * (json-c stores U+FFFD), single-quoted strings (accepted even in strict
- * mode) and integers it would clamp. Returns NULL when clean, else the
- * reason. Syntax errors are left to the parser.
+ * mode), raw control characters in strings and numbers outside JSON's
+ * grammar (both taken by json-c's strict mode too), and integers it would
+ * clamp. Returns NULL when clean, else the reason. Other syntax errors are
+ * left to the parser.
  */
 static const char *scan_raw(const char *s, size_t len)
 {
@@ -79,6 +126,9 @@ static const char *scan_raw(const char *s, size_t len)
 		if (in_string) {
 			if (s[i] == '"') {
 				in_string = 0;
+			} else if ((unsigned char)s[i] < 0x20) {
+				/* JSON requires U+0000..U+001F escaped; json-c takes them raw */
+				return "control characters in strings must be escaped";
 			} else if (s[i] == '\\' && i + 1 < len) {
 				unsigned cp, lo;
 				if (s[i + 1] == 'u' && i + 5 < len && hex4(s + i + 2, &cp) == 0) {
@@ -102,12 +152,40 @@ static const char *scan_raw(const char *s, size_t len)
 			return "strings must use double quotes";
 		} else if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
 			size_t n = strspn(s + i, "+-0123456789.eE");
-			if (strcspn(s + i, ".eE") >= n && integer_out_of_range(s + i, n))
-				return "integer out of range (must be within -2^63 .. 2^64-1)";
+			const char *bad = check_number(s + i, n);
+			if (bad)
+				return bad;
 			i += n - 1;
 		}
 	}
 	return NULL;
+}
+
+/*
+ * 1 when objects and arrays nest deeper than max_depth (the body's own
+ * brackets count as level 1). json-c's own limit is one level short for
+ * objects ({"a":{"a":...}} stops at max_depth - 1), so the limit is checked
+ * here and json-c gets one level of slack. Linear; strings are skipped.
+ */
+static int nesting_exceeds(const char *s, size_t len, int max_depth)
+{
+	int in_string = 0, depth = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (in_string) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_string = 0;
+		} else if (s[i] == '"') {
+			in_string = 1;
+		} else if (s[i] == '{' || s[i] == '[') {
+			if (++depth > max_depth)
+				return 1;
+		} else if (s[i] == '}' || s[i] == ']') {
+			depth--;
+		}
+	}
+	return 0;
 }
 
 /* Doubles at or beyond 2^63 come back from PostgreSQL as long integers,
@@ -165,13 +243,18 @@ struct json_object *body_parse_json(const char *body, size_t len, int max_depth,
 		verr_add(v, why, "value_error.jsondecode", "body", NULL, NULL, NULL);
 		goto cleanup;
 	}
-	tok = json_tokener_new_ex(max_depth);
+	if (nesting_exceeds(body, len, max_depth)) {
+		snprintf(msg, sizeof msg, "JSON nesting is deeper than %d levels", max_depth);
+		verr_add(v, msg, "value_error.json.depth", "body", NULL, NULL, NULL);
+		goto cleanup;
+	}
+	tok = json_tokener_new_ex(max_depth + 1);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	/* Include the terminating NUL (the buffer has one) so that a bare
 	 * number at the very end is complete. */
 	obj = json_tokener_parse_ex(tok, body, (int)len + 1);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	if (!obj || jerr != json_tokener_success) {
+	if (jerr != json_tokener_success) {
 		json_object_put(obj);
 		obj = NULL;
 		if (jerr == json_tokener_error_depth)
@@ -187,7 +270,9 @@ struct json_object *body_parse_json(const char *body, size_t len, int max_depth,
 		goto cleanup;
 	}
 	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
-		if (!isspace((unsigned char)body[i])) {
+		/* JSON whitespace only (isspace would also pass \f and \v) */
+		char c = body[i];
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
 			json_object_put(obj);
 			obj = NULL;
 			snprintf(msg, sizeof msg, "unexpected data after the JSON value at byte %lu",
@@ -195,6 +280,12 @@ struct json_object *body_parse_json(const char *body, size_t len, int max_depth,
 			verr_add(v, msg, "value_error.jsondecode", "body", NULL, NULL, NULL);
 			goto cleanup;
 		}
+	}
+	if (!obj) {
+		/* JSON null: no caller can use it, and NULL must come with a reason */
+		verr_add(v, "the body must not be null", "type_error.none.not_allowed",
+		         "body", NULL, NULL, NULL);
+		goto cleanup;
 	}
 	if (has_nonfinite(obj)) {
 		json_object_put(obj);

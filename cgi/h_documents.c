@@ -342,6 +342,10 @@ void h_document_patch(struct app *a, const char *const *params)
 		           NULL);
 		goto cleanup;
 	}
+	if (req->body_truncated) {
+		http_error(&a->resp, 400, "Request body is shorter than its Content-Length", NULL);
+		goto cleanup;
+	}
 	if (req->body_too_large) {
 		char msg[96];
 		snprintf(msg, sizeof msg, "Request body exceeds %ld bytes",

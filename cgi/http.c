@@ -251,6 +251,12 @@ void http_read_request(struct request *req, const struct http_io *io,
 		req->x_namespace = NULL;
 		req->x_namespace_count = 0;
 	}
+	/* A name that is not UTF-8 can name no namespace (names and ids are
+	 * ASCII), but PostgreSQL fails the whole lookup on it (500). Look up
+	 * U+FFFD instead: 404 "Namespace not found", with an id that is valid
+	 * JSON text. */
+	if (req->x_namespace && !http_utf8_valid(req->x_namespace, strlen(req->x_namespace)))
+		req->x_namespace = "\xEF\xBF\xBD";
 	if (!req->query)
 		req->query = "";
 
@@ -266,11 +272,15 @@ void http_read_request(struct request *req, const struct http_io *io,
 
 	/* CONTENT_LENGTH is only a hint: it may be missing, empty or 0 while a
 	 * body streams in (mod_proxy_fcgi, mod_cgi). Read to end of stream. */
+	unsigned long long declared = 0;
+	int has_declared = 0;
 	if (clen && *clen) {
 		char *end;
 		errno = 0;
 		unsigned long long n = strtoull(clen, &end, 10);
 		if (!errno && !*end && isdigit((unsigned char)clen[0])) {
+			declared = n;
+			has_declared = 1;
 			if (n > 0)
 				req->has_body = 1;
 			if (n > (unsigned long long)body_limit) {
@@ -291,6 +301,10 @@ void http_read_request(struct request *req, const struct http_io *io,
 		}
 		buf_append(&req->body, chunk, (size_t)n);
 	}
+	/* A server that gave up on the body (mod_fcgid past its own limit)
+	 * can hand over less than it announced: never treat that as the body. */
+	if (has_declared && !req->body_too_large && req->body.len < declared)
+		req->body_truncated = 1;
 	if (req->content_type)
 		req->has_body = 1;
 }

@@ -58,6 +58,7 @@ struct request {
 	struct buf body;
 	int has_body;             /* a body was sent (even an empty one with a type) */
 	int body_too_large;
+	int body_truncated;       /* fewer bytes than CONTENT_LENGTH announced */
 };
 
 struct response {

@@ -214,6 +214,12 @@ int main(int argc, char **argv)
 		app_init(&app, &cfg);
 		app_serve(&app, &io);
 		app_free(&app);
+		/* A CGI server that is still writing the body (we refused it
+		 * early, e.g. 413) would get EPIPE and drop our response: read
+		 * what is left, up to a bound, before exiting. */
+		char sink[16384];
+		for (long left = 64L << 20; left > 0 && !feof(stdin) && !ferror(stdin);)
+			left -= (long)fread(sink, 1, sizeof sink, stdin);
 		rc = 0;
 		goto out;
 	}

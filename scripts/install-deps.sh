@@ -11,6 +11,7 @@ PACKAGES=(
     build-essential autoconf automake pkg-config
     libfcgi-dev libjson-c-dev libpq-dev libcurl4-openssl-dev libssl-dev
     postgresql lighttpd curl python3 procps
+    apache2 libapache2-mod-fcgid nginx spawn-fcgi
     nodejs
 )
 # --- presigning tests: node runs @20minutes/s3rver (tests/s3). npm ships

@@ -315,7 +315,7 @@ static int cmd_import(const char *col, const char *file)
 		goto cleanup;
 	while ((len = getline(&line, &cap, f)) > 0) {
 		struct verrs v = { 0 };
-		struct json_object *o, *sys, *fields, *x;
+		struct json_object *o, *sys, *fields, *x, *canon = NULL;
 		const char *meta = "{}", *blobs = "[]", *vec = NULL, *err = NULL;
 		char docid[128], ln[32];
 		lineno++;
@@ -338,18 +338,22 @@ static int cmd_import(const char *col, const char *file)
 			if (json_object_object_get_ex(o, "metadata", &x)) {
 				if (!json_object_is_type(x, json_type_object))
 					err = "metadata must be an object";
-				meta = json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN);
+				meta = json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 			}
 			if (json_object_object_get_ex(o, "document_blobs", &x)) {
 				docview_check_blobs(x, &v);
-				if (verr_count(&v))
+				if (verr_count(&v)) {
 					err = json_object_to_json_string(v.detail);
-				blobs = json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN);
+				} else {
+					/* Stored as json: members in contract order. */
+					canon = docview_canonical_blobs(x);
+					blobs = json_object_to_json_string_ext(canon, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+				}
 			}
 			if (json_object_object_get_ex(o, "vector", &x)) {
 				if (!json_object_is_type(x, json_type_array))
 					err = "vector must be an array of numbers";
-				vec = json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN);
+				vec = json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 			}
 		}
 		if (err) {
@@ -357,6 +361,7 @@ static int cmd_import(const char *col, const char *file)
 			json_object_put(o);
 			json_object_put(sys);
 			json_object_put(fields);
+			json_object_put(canon);
 			verr_free(&v);
 			goto cleanup;
 		}
@@ -366,8 +371,8 @@ static int cmd_import(const char *col, const char *file)
 		if (json_object_object_get_ex(o, "updated_at", &x))
 			updated = json_object_get_string(x);
 		const char *p[9] = {
-			col, docid, json_object_to_json_string_ext(sys, JSON_C_TO_STRING_PLAIN),
-			meta, blobs, json_object_to_json_string_ext(fields, JSON_C_TO_STRING_PLAIN),
+			col, docid, json_object_to_json_string_ext(sys, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+			meta, blobs, json_object_to_json_string_ext(fields, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
 			vec, created, updated,
 		};
 		/* Timestamps given in the file are kept (an export re-imports as
@@ -375,7 +380,7 @@ static int cmd_import(const char *col, const char *file)
 		PGresult *r = exec(
 			"INSERT INTO documents (col_pk, document_id, sys, metadata, document_blobs,"
 			" fields, vector, created_at, updated_at)"
-			" SELECT c.id, $2, $3::jsonb, $4::jsonb, $5::jsonb, $6::jsonb, $7::jsonb,"
+			" SELECT c.id, $2, $3::json, $4::jsonb, $5::json, $6::jsonb, $7::jsonb,"
 			" coalesce($8::timestamptz, now()),"
 			" coalesce($9::timestamptz, $8::timestamptz, now())"
 			" FROM collections c WHERE c.col_id = $1"
@@ -392,6 +397,7 @@ static int cmd_import(const char *col, const char *file)
 		json_object_put(o);
 		json_object_put(sys);
 		json_object_put(fields);
+		json_object_put(canon);
 		verr_free(&v);
 		if (!ok) {
 			fprintf(stderr, "docapi-admin: line %ld: not imported\n", lineno);
@@ -424,22 +430,21 @@ static int cmd_export(const char *col)
 		" WHERE c.col_id = $1 ORDER BY d.id", 1, p);
 	if (!r)
 		return 1;
+	struct buf line = { 0 };
 	for (int i = 0; i < PQntuples(r); i++) {
-		struct db_doc_row row = {
-			atoll(PQgetvalue(r, i, 0)), atoll(PQgetvalue(r, i, 1)),
-			PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4),
-			PQgetvalue(r, i, 5), PQgetisnull(r, i, 6) ? NULL : PQgetvalue(r, i, 6),
-			PQgetvalue(r, i, 7), PQgetvalue(r, i, 8),
+		/* The same writer as the API's responses, vector included. */
+		struct doc_texts t = {
+			.document_id = PQgetvalue(r, i, 9), .collection_id = PQgetvalue(r, i, 10),
+			.sys = PQgetvalue(r, i, 2), .metadata = PQgetvalue(r, i, 3),
+			.blobs = PQgetvalue(r, i, 4), .fields = PQgetvalue(r, i, 5),
+			.vector = PQgetisnull(r, i, 6) ? NULL : PQgetvalue(r, i, 6),
+			.created_at = PQgetvalue(r, i, 7), .updated_at = PQgetvalue(r, i, 8),
 		};
-		struct doc d;
-		if (docview_load(&d, &row, PQgetvalue(r, i, 9), PQgetvalue(r, i, 10)) == 0) {
-			struct json_object *o = docview_render(&d, DV_VECTOR, NULL, NULL);
-			puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-			                                        JSON_C_TO_STRING_NOSLASHESCAPE));
-			json_object_put(o);
-		}
-		docview_free(&d);
+		buf_reset(&line);
+		docview_write(&line, &t);
+		puts(line.data);
 	}
+	buf_free(&line);
 	PQclear(r);
 	return 0;
 }

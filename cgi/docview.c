@@ -37,13 +37,31 @@ void docview_split_stored(struct json_object *doc, struct json_object *sys,
                           struct json_object *fields)
 {
 	struct json_object *v;
-	for (size_t i = 0; i < N_SYS; i++)
+	for (size_t i = 0; i < N_SYS; i++) {
 		if (json_object_object_get_ex(doc, sys_fields[i], &v))
 			json_object_object_add(sys, sys_fields[i], json_object_get(v));
+		else if (strcmp(sys_fields[i], "source_blobs") == 0)
+			json_object_object_add(sys, "source_blobs", json_object_new_array());
+	}
 	json_object_object_foreach(doc, k, val) {
 		if (!docview_is_reserved(k))
 			json_object_object_add(fields, k, json_object_get(val));
 	}
+}
+
+struct json_object *docview_parse_stored(const char *text)
+{
+	struct json_tokener *tok;
+	struct json_object *o;
+
+	if (!text)
+		return NULL;
+	/* json_tokener_parse() stops at depth 32; stored documents may nest as
+	 * deep as a request may (max_depth, at most 1000). */
+	tok = json_tokener_new_ex(DOCVIEW_STORED_DEPTH);
+	o = json_tokener_parse_ex(tok, text, -1);
+	json_tokener_free(tok);
+	return o;
 }
 
 static struct json_object *parse_stored(const char *text, json_type want)
@@ -51,7 +69,7 @@ static struct json_object *parse_stored(const char *text, json_type want)
 	struct json_object *o;
 	if (!text)
 		return NULL;
-	o = json_tokener_parse(text);
+	o = docview_parse_stored(text);
 	if (o && !json_object_is_type(o, want)) {
 		json_object_put(o);
 		return NULL;
@@ -124,30 +142,45 @@ static struct json_object *render_blob(struct json_object *b)
 	return out;
 }
 
-/*
- * The document_blobs array as returned. With DV_PRESIGN each blob gets its
- * presigned_url, `urls` gets one {key_name, object_key, presigned_url} per
- * signed blob and *primary (caller frees) the first source blob's URL.
- */
-static struct json_object *render_blobs(const struct doc *d, int flags,
-                                        docview_sign_fn sign, void *sign_ctx,
-                                        struct json_object *urls,
-                                        char **primary)
+struct json_object *docview_canonical_blobs(struct json_object *blobs)
 {
-	size_t n = json_object_array_length(d->blobs);
+	size_t n = json_object_array_length(blobs);
 	struct json_object *out = json_object_new_array_ext((int)n);
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(out, render_blob(json_object_array_get_idx(blobs, i)));
+	return out;
+}
+
+static void put_json(struct buf *out, struct json_object *o)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	buf_append(out, s, len);
+}
+
+int docview_presign_blobs(struct json_object *blobs, docview_sign_fn sign,
+                          void *sign_ctx, struct buf *blobs_out,
+                          struct buf *urls_out, char **primary)
+{
+	size_t n;
+	struct json_object *out = NULL, *urls = NULL;
 	int seen_source = 0;
 
+	*primary = NULL;
+	if (!json_object_is_type(blobs, json_type_array))
+		return -1;
+	n = json_object_array_length(blobs);
+	out = json_object_new_array_ext((int)n);
+	urls = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *b = json_object_array_get_idx(d->blobs, i);
+		struct json_object *b = json_object_array_get_idx(blobs, i);
 		struct json_object *copy = render_blob(b), *u, *role;
 		const char *url = NULL;
 		char *signed_url = NULL;
 		int is_primary = 0;
 
 		json_object_array_add(out, copy);
-		if (!(flags & DV_PRESIGN))
-			continue;
 		/* The primary blob is the first with role "source", signable or not. */
 		if (!seen_source && json_object_object_get_ex(b, "role", &role) &&
 		    strcmp(json_object_get_string(role), "source") == 0)
@@ -172,18 +205,20 @@ static struct json_object *render_blobs(const struct doc *d, int flags,
 		                       json_object_new_string(signed_url));
 		json_object_array_add(urls, entry);
 		if (is_primary)
-			*primary = xstrdup(signed_url);
-		free(signed_url);
+			*primary = signed_url;
+		else
+			free(signed_url);
 	}
-	return out;
+	put_json(blobs_out, out);
+	put_json(urls_out, urls);
+	json_object_put(out);
+	json_object_put(urls);
+	return 0;
 }
 
-struct json_object *docview_render(const struct doc *d, int flags,
-                                   docview_sign_fn sign, void *sign_ctx)
+struct json_object *docview_render(const struct doc *d)
 {
 	struct json_object *o = json_object_new_object(), *v;
-	struct json_object *urls = NULL;
-	char *primary = NULL;
 
 	json_object_object_add(o, "document_id", json_object_new_string(d->document_id));
 	json_object_object_add(o, "collection_id", json_object_new_string(d->collection_id));
@@ -197,21 +232,83 @@ struct json_object *docview_render(const struct doc *d, int flags,
 	json_object_object_foreach(d->fields, fk, fv) {
 		add_copy(o, fk, fv);
 	}
-	if ((flags & DV_VECTOR) && d->vector)
+	if (d->vector)
 		add_copy(o, "vector", d->vector);
-	if (flags & DV_RESPONSE)
-		urls = json_object_new_array();
-	json_object_object_add(o, "document_blobs",
-	                       render_blobs(d, flags, sign, sign_ctx, urls, &primary));
-	if (flags & DV_RESPONSE) {
-		if (primary)
-			json_object_object_add(o, "presigned_url", json_object_new_string(primary));
-		json_object_object_add(o, "presigned_urls", urls);
-	}
+	add_copy(o, "document_blobs", d->blobs);
 	json_object_object_add(o, "created_at", json_object_new_string(d->created_at));
 	json_object_object_add(o, "updated_at", json_object_new_string(d->updated_at));
-	free(primary);
 	return o;
+}
+
+/* A JSON string literal for s (ids and timestamps: short, usually plain). */
+static void put_string(struct buf *out, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	buf_putc(out, '"');
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '"' || c == '\\') {
+			buf_putc(out, '\\');
+			buf_putc(out, (char)c);
+		} else if (c < 0x20) {
+			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			buf_append(out, esc, sizeof esc);
+		} else {
+			buf_putc(out, (char)c);
+		}
+	}
+	buf_putc(out, '"');
+}
+
+/* Appends ",<members>" of an object's JSON text, or nothing for "{}". */
+static void put_members(struct buf *out, const char *obj)
+{
+	const char *open = strchr(obj, '{'), *close = strrchr(obj, '}');
+	if (!open || !close || close <= open)
+		return;
+	open++;
+	while (open < close && (*open == ' ' || *open == '\n' || *open == '\t'))
+		open++;
+	if (open == close)
+		return;
+	buf_putc(out, ',');
+	buf_append(out, open, (size_t)(close - open));
+}
+
+static void put_field(struct buf *out, const char *name, const char *json)
+{
+	buf_puts(out, ",\"");
+	buf_puts(out, name);
+	buf_puts(out, "\":");
+	buf_puts(out, json);
+}
+
+void docview_write(struct buf *out, const struct doc_texts *t)
+{
+	buf_reserve(out, 256 + strlen(t->sys) + strlen(t->metadata) +
+	            strlen(t->fields) + strlen(t->blobs) +
+	            (t->vector ? strlen(t->vector) : 0) +
+	            (t->presigned_urls ? strlen(t->presigned_urls) : 0));
+	buf_puts(out, "{\"document_id\":");
+	put_string(out, t->document_id);
+	buf_puts(out, ",\"collection_id\":");
+	put_string(out, t->collection_id);
+	put_members(out, t->sys);
+	put_field(out, "metadata", t->metadata);
+	put_members(out, t->fields);
+	if (t->vector)
+		put_field(out, "vector", t->vector);
+	put_field(out, "document_blobs", t->blobs);
+	if (t->presigned_url) {
+		buf_puts(out, ",\"presigned_url\":");
+		put_string(out, t->presigned_url);
+	}
+	put_field(out, "presigned_urls", t->presigned_urls ? t->presigned_urls : "[]");
+	buf_puts(out, ",\"created_at\":");
+	put_string(out, t->created_at);
+	buf_puts(out, ",\"updated_at\":");
+	put_string(out, t->updated_at);
+	buf_putc(out, '}');
 }
 
 /* ---- validation of the writable view ------------------------------------ */
@@ -326,8 +423,33 @@ static struct json_object *current_readonly(const struct doc *d, const char *k,
 	return NULL;
 }
 
+/* 1 when v nests deeper than max (v itself is level 1). */
+static int nests_deeper(struct json_object *v, int max)
+{
+	int container = json_object_is_type(v, json_type_object) ||
+	                json_object_is_type(v, json_type_array);
+	if (!container)
+		return 0;
+	if (max <= 0)
+		return 1;
+	if (json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, k, val) {
+			(void)k;
+			if (nests_deeper(val, max - 1))
+				return 1;
+		}
+	} else if (json_object_is_type(v, json_type_array)) {
+		size_t n = json_object_array_length(v);
+		for (size_t i = 0; i < n; i++)
+			if (nests_deeper(json_object_array_get_idx(v, i), max - 1))
+				return 1;
+	}
+	return 0;
+}
+
 int docview_take_writable(const struct doc *d, struct json_object *patched,
-                          struct verrs *v, struct json_object **metadata,
+                          int max_depth, struct verrs *v,
+                          struct json_object **metadata,
                           struct json_object **blobs,
                           struct json_object **fields)
 {
@@ -342,6 +464,14 @@ int docview_take_writable(const struct doc *d, struct json_object *patched,
 	if (!json_object_is_type(patched, json_type_object)) {
 		verr_add(v, "the patched document must be an object", "type_error.dict",
 		         "body", NULL, NULL, NULL);
+		goto cleanup;
+	}
+	/* JSON Patch copies can nest deeper than any request body may. */
+	if (nests_deeper(patched, max_depth)) {
+		char msg[80];
+		snprintf(msg, sizeof msg, "the patched document nests deeper than %d levels",
+		         max_depth);
+		verr_add(v, msg, "value_error.json.depth", "body", NULL, NULL, NULL);
 		goto cleanup;
 	}
 	/* Response-only values are ignored on input. */
@@ -368,7 +498,7 @@ int docview_take_writable(const struct doc *d, struct json_object *patched,
 		         "document_blobs", NULL, NULL);
 	} else {
 		docview_check_blobs(x, v);
-		b = json_object_get(x);
+		b = docview_canonical_blobs(x);
 	}
 	f = json_object_new_object();
 	json_object_object_foreach(patched, k, val) {

@@ -37,16 +37,45 @@ void docview_free(struct doc *d);
  */
 typedef char *(*docview_sign_fn)(void *ctx, const char *url);
 
-enum {
-	DV_VECTOR = 1 << 0,    /* include `vector` when stored */
-	DV_RESPONSE = 1 << 1,  /* add presigned_urls (always) */
-	DV_PRESIGN = 1 << 2,   /* and sign blob URLs with sign() */
+/*
+ * The document as JSON texts (all borrowed), written out by docview_write()
+ * in contract order without parsing: sys and blobs are stored as json
+ * (members already in contract order), metadata and fields as jsonb.
+ */
+struct doc_texts {
+	const char *document_id, *collection_id;
+	const char *sys;             /* object: the read-only fields, in order */
+	const char *metadata;        /* object */
+	const char *fields;          /* object: flat user fields */
+	const char *vector;          /* array, or NULL to leave it out */
+	const char *blobs;           /* array */
+	const char *presigned_url;   /* NULL: none */
+	const char *presigned_urls;  /* array text; NULL means [] */
+	const char *created_at, *updated_at;
 };
 
-/* Builds the document as clients see it, keys in contract order. Caller
- * owns the result. sign/ctx are used only with DV_PRESIGN. */
-struct json_object *docview_render(const struct doc *d, int flags,
-                                   docview_sign_fn sign, void *sign_ctx);
+/* Appends the DocumentResponse for t to out. */
+void docview_write(struct buf *out, const struct doc_texts *t);
+
+/*
+ * Presigns a document_blobs array: writes the blobs with their
+ * presigned_url into blobs_out and the presigned_urls array into urls_out
+ * (both JSON text), and sets *primary to the URL of the first blob with
+ * role "source" (malloc'd, caller frees; NULL when that blob has none).
+ * Returns 0, or -1 when blobs is not an array.
+ */
+int docview_presign_blobs(struct json_object *blobs, docview_sign_fn sign,
+                          void *sign_ctx, struct buf *blobs_out,
+                          struct buf *urls_out, char **primary);
+
+/* The whole document as a json-c object (vector included when stored),
+ * sharing values with d: the view a patch is applied to (deep-copy it
+ * first) and what export writes. Caller owns the result. */
+struct json_object *docview_render(const struct doc *d);
+
+/* A new array of the same blobs, members in contract order (values shared
+ * with blobs). Caller owns the result. */
+struct json_object *docview_canonical_blobs(struct json_object *blobs);
 
 /*
  * Checks the document_blobs value at loc ["body", field, ...]: an array of
@@ -57,15 +86,23 @@ void docview_check_blobs(struct json_object *blobs, struct verrs *v);
 
 /*
  * After a patch: `patched` is the whole document as the client edited it
- * (render(d, DV_VECTOR) with the patch applied; consumed). Checks that no
+ * (docview_render(d) with the patch applied; consumed). Checks that no
  * read-only field changed and the writable view is valid; on success fills
  * the new metadata/blobs/fields (caller owns) and returns 0, otherwise adds
- * problems to v and returns -1.
+ * problems to v and returns -1. The patched document may nest at most
+ * max_depth levels, like a request body.
  */
 int docview_take_writable(const struct doc *d, struct json_object *patched,
-                          struct verrs *v, struct json_object **metadata,
+                          int max_depth, struct verrs *v,
+                          struct json_object **metadata,
                           struct json_object **blobs,
                           struct json_object **fields);
+
+/* Nesting accepted when reading stored JSON (beyond any max_depth). */
+#define DOCVIEW_STORED_DEPTH 1100
+
+/* Parses stored JSON text; NULL when it is not JSON. Caller owns. */
+struct json_object *docview_parse_stored(const char *text);
 
 /*
  * Sorts a whole document (as exported or imported) into the stored columns:

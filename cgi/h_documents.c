@@ -184,21 +184,63 @@ static void set_etag(struct response *resp, long long version)
 	http_add_header(resp, "ETag", etag);
 }
 
-/* 200 with the document (or 204 for Prefer: return=minimal). */
-static void reply_document(struct app *a, const struct doc *d,
+/* The texts of a stored row, as PostgreSQL returned them. */
+static void texts_of_row(struct doc_texts *t, const struct db_doc_row *row,
+                         const char *docid, const char *col_id)
+{
+	memset(t, 0, sizeof *t);
+	t->document_id = docid;
+	t->collection_id = col_id;
+	t->sys = row->sys;
+	t->metadata = row->metadata;
+	t->fields = row->fields;
+	t->vector = row->vector;
+	t->blobs = row->blobs;
+	t->created_at = row->created_at;
+	t->updated_at = row->updated_at;
+}
+
+/*
+ * 200 with the document written straight from its JSON texts (or 204 for
+ * Prefer: return=minimal). Only presigning parses anything: the blobs, from
+ * `blobs` when the caller has them parsed already, else from t->blobs.
+ */
+static void reply_document(struct app *a, struct doc_texts *t,
+                           struct json_object *blobs, long long version,
                            const struct doc_query *q, int minimal)
 {
-	int flags = DV_RESPONSE | (q->return_vectors ? DV_VECTOR : 0) |
-	            (q->return_url ? DV_PRESIGN : 0);
+	struct buf signed_blobs = { 0 }, urls = { 0 };
+	struct json_object *parsed = NULL;
+	char *primary = NULL;
 
+	set_etag(&a->resp, version);
 	if (minimal) {
 		a->resp.status = 204;
-	} else {
-		struct json_object *o = docview_render(d, flags, presign_glue_sign, a);
-		http_set_json(&a->resp, 200, o);
-		json_object_put(o);
+		return;
 	}
-	set_etag(&a->resp, d->version);
+	if (!q->return_vectors)
+		t->vector = NULL;
+	if (q->return_url) {
+		if (!blobs)
+			blobs = parsed = docview_parse_stored(t->blobs);
+		if (docview_presign_blobs(blobs, presign_glue_sign, a, &signed_blobs,
+		                          &urls, &primary) != 0) {
+			log_error(a->req.request_id, "stored document_blobs are corrupt");
+			http_error(&a->resp, 500, "Internal server error", NULL);
+			goto cleanup;
+		}
+		t->blobs = signed_blobs.data;
+		t->presigned_urls = urls.data;
+		t->presigned_url = primary;
+	}
+	a->resp.status = 200;
+	buf_reset(&a->resp.body);
+	docview_write(&a->resp.body, t);
+cleanup:
+	json_object_put(parsed);
+	buf_free(&signed_blobs);
+	buf_free(&urls);
+	free(primary);
 }
 
 static int prefers_minimal(const char *prefer)
@@ -212,7 +254,7 @@ void h_document_get(struct app *a, const char *const *params)
 	struct db_lookup lk = { 0 };
 	struct verrs v = { 0 };
 	struct doc_query q;
-	struct doc d = { 0 };
+	struct doc_texts t;
 
 	if (authorize_or_reply(a, col, docid, 0, &lk))
 		goto cleanup;
@@ -229,14 +271,9 @@ void h_document_get(struct app *a, const char *const *params)
 		set_etag(&a->resp, lk.doc.version);
 		goto cleanup;
 	}
-	if (docview_load(&d, &lk.doc, docid, lk.col_id) != 0) {
-		log_error(a->req.request_id, "stored document %lld is corrupt", lk.doc.pk);
-		http_error(&a->resp, 500, "Internal server error", NULL);
-		goto cleanup;
-	}
-	reply_document(a, &d, &q, 0);
+	texts_of_row(&t, &lk.doc, docid, lk.col_id);
+	reply_document(a, &t, NULL, lk.doc.version, &q, 0);
 cleanup:
-	docview_free(&d);
 	verr_free(&v);
 	db_lookup_clear(&lk);
 }
@@ -282,7 +319,7 @@ static int patch_document_or_reply(struct app *a, const struct doc *d,
                                    struct json_object **f)
 {
 	/* render() shares values with d; the patch edits a private deep copy. */
-	struct json_object *shared = docview_render(d, DV_VECTOR, NULL, NULL);
+	struct json_object *shared = docview_render(d);
 	struct json_object *view = NULL;
 	struct verrs v = { 0 };
 	int rc = -1;
@@ -310,7 +347,7 @@ static int patch_document_or_reply(struct app *a, const struct doc *d,
 			goto cleanup;
 		}
 	}
-	if (docview_take_writable(d, view, &v, m, b, f) != 0) {
+	if (docview_take_writable(d, view, (int)a->cfg->max_depth, &v, m, b, f) != 0) {
 		verr_respond(&v, &a->resp);
 		goto cleanup;
 	}
@@ -332,6 +369,11 @@ void h_document_patch(struct app *a, const char *const *params)
 	PGresult *reloaded = NULL;
 	struct db_doc_row row;
 	enum body_kind kind;
+	struct doc_texts t;
+	const char *mt = NULL, *bt = NULL, *ft = NULL;
+	int updated = 0;
+	long long new_version = 0;
+	char updated_at[33];
 
 	if (authorize_or_reply(a, col, docid, 1, &lk))
 		goto cleanup;
@@ -369,9 +411,6 @@ void h_document_patch(struct app *a, const char *const *params)
 
 	row = lk.doc;
 	for (int attempt = 0;; attempt++) {
-		int updated = 0;
-		long long new_version = 0;
-		char updated_at[33];
 
 		if (attempt == MAX_WRITE_ATTEMPTS) {
 			log_warn(req->request_id, "document %lld: gave up after %d "
@@ -395,12 +434,13 @@ void h_document_patch(struct app *a, const char *const *params)
 			goto cleanup;
 		if (jp_equal(m, d.metadata) && jp_equal(b, d.blobs) && jp_equal(f, d.fields))
 			break; /* nothing changes: no write, same version */
-		enum db_status st = db_update_doc(
-			&a->db, req->request_id, d.pk, d.version,
-			json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN),
-			json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN),
-			json_object_to_json_string_ext(f, JSON_C_TO_STRING_PLAIN),
-			&updated, &new_version, updated_at);
+		/* The texts written are also the response's (owned by m, b, f). */
+		mt = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		bt = json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		ft = json_object_to_json_string_ext(f, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		enum db_status st = db_update_doc(&a->db, req->request_id, d.pk,
+		                                  d.version, mt, bt, ft, &updated,
+		                                  &new_version, updated_at);
 		if (st != DB_OK) {
 			if (st == DB_UNAVAILABLE)
 				http_error(&a->resp, 503, "Database unavailable, the change "
@@ -409,18 +449,8 @@ void h_document_patch(struct app *a, const char *const *params)
 				http_error(&a->resp, 500, "Internal server error", NULL);
 			goto cleanup;
 		}
-		if (updated) {
-			json_object_put(d.metadata);
-			json_object_put(d.blobs);
-			json_object_put(d.fields);
-			d.metadata = m;
-			d.blobs = b;
-			d.fields = f;
-			m = b = f = NULL;
-			d.version = new_version;
-			snprintf(d.updated_at, sizeof d.updated_at, "%s", updated_at);
+		if (updated)
 			break;
-		}
 		/* Someone else wrote first: apply the patch to their version. */
 		json_object_put(m);
 		json_object_put(b);
@@ -441,7 +471,16 @@ void h_document_patch(struct app *a, const char *const *params)
 			goto cleanup;
 		}
 	}
-	reply_document(a, &d, &q, prefers_minimal(req->prefer));
+	texts_of_row(&t, &row, docid, lk.col_id);
+	if (updated) {
+		t.metadata = mt;
+		t.blobs = bt;
+		t.fields = ft;
+		t.updated_at = updated_at;
+		reply_document(a, &t, b, new_version, &q, prefers_minimal(req->prefer));
+	} else {
+		reply_document(a, &t, d.blobs, d.version, &q, prefers_minimal(req->prefer));
+	}
 cleanup:
 	json_object_put(patch);
 	json_object_put(m);

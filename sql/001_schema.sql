@@ -47,14 +47,18 @@ CREATE TABLE api_keys (
 -- A document. Read-only fields of the contract (schema version, lineage,
 -- source_blobs, internal_metadata, ...) live in `sys`; the writable view is
 -- metadata + document_blobs + the flat user fields in `fields`.
+-- `sys` and `document_blobs` are json, not jsonb: they keep the text docapi
+-- wrote, members in the contract's order, so a GET copies them out as they
+-- are instead of parsing and re-serializing them. metadata and fields stay
+-- jsonb so they can be filtered and indexed.
 CREATE TABLE documents (
     id              bigserial PRIMARY KEY,
     col_pk          bigint NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
     document_id     text NOT NULL CHECK (document_id ~ '^doc_[A-Za-z0-9_]+$'),
     version         bigint NOT NULL DEFAULT 1,
-    sys             jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(sys) = 'object'),
+    sys             json NOT NULL DEFAULT '{"source_blobs":[]}' CHECK (json_typeof(sys) = 'object'),
     metadata        jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(metadata) = 'object'),
-    document_blobs  jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(document_blobs) = 'array'),
+    document_blobs  json NOT NULL DEFAULT '[]' CHECK (json_typeof(document_blobs) = 'array'),
     fields          jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(fields) = 'object'),
     vector          jsonb CHECK (vector IS NULL OR jsonb_typeof(vector) = 'array'),
     created_at      timestamptz NOT NULL DEFAULT now(),

@@ -407,10 +407,31 @@ static void jp_op_free(struct jp_op *op)
 	jp_ptr_free(&op->from);
 }
 
-/* Runs one validated op against *root; fills err on failure. */
+/* Number of values in v (v itself included), counting stops above cap. */
+static size_t jp_count(struct json_object *v, size_t cap)
+{
+	size_t n = 1;
+	struct json_object_iter it;
+
+	if (json_object_is_type(v, json_type_object)) {
+		json_object_object_foreachC(v, it) {
+			if (n > cap)
+				break;
+			n += jp_count(it.val, cap - n);
+		}
+	} else if (json_object_is_type(v, json_type_array)) {
+		size_t len = json_object_array_length(v);
+		for (size_t i = 0; i < len && n <= cap; i++)
+			n += jp_count(json_object_array_get_idx(v, i), cap - n);
+	}
+	return n;
+}
+
+/* Runs one validated op against *root; fills err on failure. *copied
+ * counts the values copied so far by this patch. */
 static enum jp_status jp_op_run(struct json_object **root,
                                 const struct jp_op *op, int index,
-                                struct jp_error *err)
+                                struct jp_error *err, size_t *copied)
 {
 	const struct jp_ptr *path = &op->path, *from = &op->from;
 	struct json_object *v = NULL;
@@ -445,8 +466,14 @@ static enum jp_status jp_op_run(struct json_object **root,
 			return jp_fail(err, index, JP_EPATH,
 			               "from '%s' does not exist",
 			               from->text, from->text_len);
-		if (op->kind == JP_COPY)
+		if (op->kind == JP_COPY) {
+			*copied += jp_count(v, JP_MAX_COPIED - *copied);
+			if (*copied > JP_MAX_COPIED)
+				return jp_fail(err, index, JP_ELIMIT,
+				               "copy ops would copy too much (from '%s')",
+				               from->text, from->text_len);
 			v = jp_copy(v);
+		}
 		else if (jp_ptr_prefix(from, path) && from->n == path->n)
 			return JP_OK; /* moving a value onto itself */
 		else if (jp_ptr_prefix(from, path))
@@ -500,6 +527,8 @@ enum jp_status jp_apply(struct json_object **doc, struct json_object *ops,
 	enum jp_status st;
 	size_t n, i;
 
+	size_t copied = 0;
+
 	st = jp_validate(ops, err);
 	if (st != JP_OK)
 		return st;
@@ -508,7 +537,7 @@ enum jp_status jp_apply(struct json_object **doc, struct json_object *ops,
 	for (i = 0; i < n; i++) {
 		st = jp_op_parse(ops, (int)i, &op, err);
 		if (st == JP_OK) {
-			st = jp_op_run(&work, &op, (int)i, err);
+			st = jp_op_run(&work, &op, (int)i, err, &copied);
 			jp_op_free(&op);
 		}
 		if (st != JP_OK)

@@ -14,8 +14,14 @@ enum jp_status {
 	JP_OK = 0,
 	JP_EINVALID, /* malformed patch document (shape, op, pointer syntax) */
 	JP_EPATH,    /* a pointer does not resolve, or the op cannot apply there */
-	JP_ETEST     /* a "test" op failed (including a test of a missing path) */
+	JP_ETEST,    /* a "test" op failed (including a test of a missing path) */
+	JP_ELIMIT    /* "copy" ops would copy more than JP_MAX_COPIED values */
 };
+
+/* Values (nodes) all "copy" ops of one patch may copy together: each copy
+ * can double a document, so an unbounded patch of a few bytes could take
+ * all memory. */
+#define JP_MAX_COPIED 10000
 
 /*
  * Why jp_apply() failed. msg is human readable, NUL-terminated, and quotes

@@ -46,7 +46,7 @@ const struct route *router_match(const struct route *table, enum http_method m,
 {
 	*allow = 0;
 	for (const struct route *r = table; r->pattern; r++) {
-		const char *tmp[HTTP_MAX_SEGS];
+		const char *tmp[HTTP_MAX_SEGS] = { 0 };
 		if (!pattern_matches(r->pattern, segs, nsegs, tmp))
 			continue;
 		*allow |= r->methods;

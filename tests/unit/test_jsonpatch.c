@@ -579,8 +579,33 @@ static void test_equal_table(void)
 	}
 }
 
+/* Each copy of the root into itself doubles the document: a few dozen ops
+ * of a tiny patch would take all memory. The copy budget stops it, and the
+ * document is left as it was. */
+static void test_copy_bomb(void)
+{
+	struct json_object *doc = j("{\"a\":[1,2,3,4,5,6,7,8]}");
+	struct json_object *before = j("{\"a\":[1,2,3,4,5,6,7,8]}");
+	char ops_s[4096] = "[";
+	for (int i = 0; i < 40; i++)
+		strcat(ops_s, i ? ",{\"op\":\"copy\",\"from\":\"/a\",\"path\":\"/a/-\"}"
+		                : "{\"op\":\"copy\",\"from\":\"/a\",\"path\":\"/a/-\"}");
+	strcat(ops_s, "]");
+	struct json_object *ops = j(ops_s);
+	struct jp_error err;
+	CHECK(jp_apply(&doc, ops, &err) == JP_ELIMIT, "copy bomb refused");
+	CHECK(jp_equal(doc, before), "document unchanged after the refused bomb");
+	struct json_object *few = j("[{\"op\":\"copy\",\"from\":\"/a\",\"path\":\"/b\"}]");
+	CHECK(jp_apply(&doc, few, &err) == JP_OK, "an ordinary copy still works");
+	json_object_put(few);
+	json_object_put(ops);
+	json_object_put(doc);
+	json_object_put(before);
+}
+
 int main(void)
 {
+	test_copy_bomb();
 	test_merge_table();
 	test_merge_no_sharing();
 	test_patch_table();

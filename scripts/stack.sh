@@ -457,6 +457,9 @@ server.port           = $port
 server.document-root  = "$dir/www"
 server.upload-dirs    = ( "$dir/upload" )
 server.errorlog       = "$dir/error.log"
+# KiB; above docapi's body_limit (1 MiB) so clients get the app's JSON 413,
+# but bounded so a huge Content-Length is refused before it is spooled.
+server.max-request-size = 2048
 server.breakagelog    = "$dir/app.log"
 accesslog.filename    = "$dir/access.log"
 fastcgi.server = ( "$mount" => ((

@@ -35,6 +35,8 @@ import urllib.parse
 
 BASE = os.environ.get("DOCAPI_TEST_BASE", "")
 API_BASE = os.environ.get("DOCAPI_TEST_API_BASE", "")
+# Which server fronts the app (set by run_matrix.sh); "" means run.sh's lighttpd.
+SERVER = os.environ.get("DOCAPI_TEST_SERVER", "")
 STACK_TMP = os.environ.get("STACK_TMP", "")
 STACK_SH = os.environ.get("DOCAPI_TEST_STACK_SH", "")
 PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
@@ -719,6 +721,15 @@ def document_not_found_404():
 @test
 def x_namespace_sent_twice_400():
     doc = new_doc()
+    if SERVER not in ("", "lighttpd"):
+        # Apache and nginx drop header names with '_': the app sees one
+        # X-Namespace, so the request is judged on that one alone.
+        r = get(doc, ns=None, headers=[("X-Namespace", "production"), ("X_Namespace", "staging")])
+        eq(r.status, 200, "X_Namespace dropped by %s, X-Namespace used" % SERVER)
+        rejected(doc, lambda: patch(doc, {"metadata": {"x": 1}}, ns=None, key=SEED["key_staging"],
+                                    headers=[("X_Namespace", "staging"), ("X-Namespace", "production")]),
+                 403, "ForbiddenError")
+        return
     for hs in ([("X-Namespace", "production"), ("X_Namespace", "staging")],
                [("X_Namespace", "staging"), ("X-Namespace", "production")],
                [("X-Namespace", "production"), ("X_Namespace", "production")]):
@@ -1608,8 +1619,10 @@ def admin_export_roundtrip():
 def database_down_503_then_recovers_in_same_workers():
     doc = new_doc()
     expect_ok(get(doc))
-    pids_before = worker_pids("main")
-    check(pids_before, "no FastCGI worker processes found under lighttpd")
+    # Plain CGI has no long-lived worker: only the 503 and the recovery apply.
+    long_lived = SERVER != "cgi"
+    pids_before = worker_pids("main") if long_lived else []
+    check(pids_before or not long_lived, "no FastCGI worker processes found under lighttpd")
     row_before = db_row(doc)
     stack("pg_stop")
     try:
@@ -1643,7 +1656,8 @@ def database_down_503_then_recovers_in_same_workers():
     d = expect_ok(patch(doc, {"metadata": {"after": "outage"}}))
     eq(d["metadata"].get("after"), "outage", "PATCH after the outage")
     expect_ok(request("GET", "/healthz"))
-    eq(worker_pids("main"), pids_before, "FastCGI worker PIDs (workers must survive the outage)")
+    if long_lived:
+        eq(worker_pids("main"), pids_before, "FastCGI worker PIDs (workers must survive the outage)")
 
 
 # ------------------------------------------------------------------ runner

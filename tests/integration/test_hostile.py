@@ -1,0 +1,1246 @@
+#!/usr/bin/python3
+"""Hostile input battery for docapi: real lighttpd, real PostgreSQL.
+
+Started by tests/integration/run_hostile.sh (same environment as
+test_api.py, whose HTTP, assertion and database helpers it imports).
+
+Every case sends one hostile request (or a few) and asserts:
+  * the EXACT status and error.type (contract section 2) or, for 422, the
+    FastAPI-shaped detail with the loc and type the app must give;
+  * that the database is unchanged: an md5 over every row of every table
+    of the public schema, before and after. Cases that must succeed (a
+    hostile-looking but valid patch) check instead that nothing but their
+    own document changed, and what it now holds.
+
+Some requests never reach the app: lighttpd answers malformed HTTP itself
+(400 for bad syntax, 431 for an oversized header section, 501 for unknown
+methods, ...). For those only the status is asserted (lighttpd's body is
+not the contract's JSON), with a comment saying why it is right.
+
+Decisions the contract leaves open are stated where they are tested
+(look for "DECISION").
+
+Usage: test_hostile.py [-k SUBSTRING]... [-v] [-x] [-l]
+Prints "ok NAME" or "FAIL NAME: reason" per case and, last, exactly one
+line "N passed, M failed". Standard library only.
+"""
+
+import json
+import os
+import re
+import socket
+import sys
+import time
+import traceback
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_api as T  # noqa: E402  (helpers: request, api, expect_*, psql, new_doc)
+
+VERBOSE = False
+TARGET = None          # the document every rejected PATCH aims at
+BODY_LIMIT = 1048576   # run_hostile.sh keeps the default body_limit
+MAX_DEPTH = 64         # and max_depth
+
+SQL = "'; DROP TABLE documents; --"
+SQL_VARIANTS = [
+    SQL,
+    "' OR '1'='1",
+    "\" OR \"\"=\"",
+    "1; SELECT pg_sleep(5)--",
+    "%27",              # sent as the 3 characters % 2 7 (encoded as %2527 in paths)
+    "\\\"",
+    "$1",
+    "doc_seed1' --",
+    "doc_seed1\\",
+    "E'\\x27'",
+    "col_articles'||'",
+    "'); TRUNCATE documents CASCADE; --",
+]
+
+
+# ------------------------------------------------------------- database
+
+_TABLES = []
+
+
+def db_sum(except_doc=None):
+    """md5 per table over every row (row_to_json), all tables of the public
+    schema; documents may leave out one document_id."""
+    if not _TABLES:
+        names = T.psql("SELECT string_agg(tablename, ',' ORDER BY tablename) "
+                       "FROM pg_tables WHERE schemaname = 'public'")
+        _TABLES.extend(n for n in names.split(",") if n)
+        T.check("documents" in _TABLES and "api_keys" in _TABLES,
+                "unexpected schema: %r" % _TABLES)
+    parts = []
+    for t in _TABLES:
+        where = ""
+        if t == "documents" and except_doc:
+            T.check(T.ID_RE.match(except_doc), "bad id %r" % except_doc)
+            where = " WHERE document_id <> '%s'" % except_doc
+        parts.append("SELECT '%s:' || md5(coalesce(string_agg(row_to_json(x)::text, ',' "
+                     "ORDER BY row_to_json(x)::text), '')) AS s FROM \"%s\" x%s" % (t, t, where))
+    return T.psql("SELECT string_agg(s, ' ' ORDER BY s) FROM (%s) q" % " UNION ALL ".join(parts))
+
+
+class db_unchanged:
+    """Asserts every table is byte-for-byte the same afterwards (or, with
+    except_doc, everything but that one document)."""
+
+    def __init__(self, except_doc=None):
+        self.except_doc = except_doc
+
+    def __enter__(self):
+        self.before = db_sum(self.except_doc)
+        return self
+
+    def __exit__(self, et, ev, tb):
+        if et is None and db_sum(self.except_doc) != self.before:
+            raise AssertionError("the database changed" + (
+                " (beyond document %s)" % self.except_doc if self.except_doc else ""))
+        return False
+
+
+# ---------------------------------------------------------------- HTTP
+
+def base_hostport(base=None):
+    u = urllib.parse.urlsplit(base or T.BASE)
+    return u.hostname, u.port, u.path
+
+
+def raw(data, base=None, timeout=15, half_close=False, pause=None):
+    """Sends raw bytes on a new connection and reads until the server closes
+    (or timeout). Returns the first response as T.Resp and the bytes after
+    it (further responses). pause=(n, seconds): send n bytes, wait, send
+    the rest."""
+    host, port, _ = base_hostport(base)
+    s = socket.create_connection((host, port), timeout=timeout)
+    try:
+        if pause:
+            s.sendall(data[:pause[0]])
+            time.sleep(pause[1])
+            s.sendall(data[pause[0]:])
+        else:
+            s.sendall(data)
+        if half_close:
+            s.shutdown(socket.SHUT_WR)
+        chunks = []
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                c = s.recv(65536)
+            except socket.timeout:
+                break
+            except ConnectionResetError:
+                break
+            if not c:
+                break
+            chunks.append(c)
+    finally:
+        s.close()
+    return parse_response(b"".join(chunks))
+
+
+def parse_response(buf):
+    head, sep, rest = buf.partition(b"\r\n\r\n")
+    if not sep:
+        raise AssertionError("no complete HTTP response: %r" % buf[:300])
+    lines = head.decode("latin-1").split("\r\n")
+    m = re.match(r"^HTTP/1\.[01] (\d{3})", lines[0])
+    if not m:
+        raise AssertionError("bad status line %r" % lines[0])
+    headers = []
+    for ln in lines[1:]:
+        k, _, v = ln.partition(":")
+        headers.append((k.strip(), v.strip()))
+    r = T.Resp(int(m.group(1)), headers, b"")
+    cl = r.header("Content-Length")
+    if cl is not None and cl.isdigit():
+        r.body, rest = rest[:int(cl)], rest[int(cl):]
+    elif (r.header("Transfer-Encoding") or "").lower() == "chunked":
+        body = b""
+        while True:
+            size_line, _, rest = rest.partition(b"\r\n")
+            n = int(size_line.split(b";")[0] or b"0", 16)
+            if n == 0:
+                rest = rest.partition(b"\r\n")[2]
+                break
+            body += rest[:n]
+            rest = rest[n + 2:]
+        r.body = body
+    else:
+        r.body, rest = rest, b""
+    return r, rest
+
+
+def doc_target(col=None, doc=None, query="", base=None):
+    _, _, prefix = base_hostport(base)
+    return (prefix + T.doc_path(col or T.SEED["col_articles"], doc or TARGET, query)).encode()
+
+
+def raw_request(method=b"PATCH", target=None, headers=None, body=b"", auth=True, ns=True,
+                ctype=b"application/json", clen=True, version=b"HTTP/1.1"):
+    """Builds a request as bytes: our defaults plus `headers` (a list of
+    (bytes, bytes) or raw header lines as bytes)."""
+    host, port, _ = base_hostport()
+    h = [b"Host: %s:%d" % (host.encode(), port), b"Connection: close"]
+    if auth:
+        h.append(b"Authorization: Bearer " + T.SEED["key_write"].encode())
+    if ns:
+        h.append(b"X-Namespace: production")
+    if ctype:
+        h.append(b"Content-Type: " + ctype)
+    if clen:
+        h.append(b"Content-Length: %d" % len(body))
+    for x in headers or []:
+        h.append(x if isinstance(x, bytes) else x[0] + b": " + x[1])
+    return (method + b" " + (target or doc_target()) + b" " + version + b"\r\n" +
+            b"\r\n".join(h) + b"\r\n\r\n" + body)
+
+
+def patch(body, **kw):
+    """PATCH of the target document (merge patch unless ctype given)."""
+    kw.setdefault("doc", TARGET)
+    doc = kw.pop("doc")
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    return T.api("PATCH", doc, body=body, **kw)
+
+
+def jpatch(ops, **kw):
+    kw.setdefault("ctype", "application/json-patch+json")
+    return patch(ops if isinstance(ops, (bytes, str)) else json.dumps(ops), **kw)
+
+
+def get(doc=None, **kw):
+    return T.api("GET", doc or TARGET, **kw)
+
+
+# --------------------------------------------------------------- cases
+
+CASES = []
+
+
+def case(name):
+    def deco(fn):
+        CASES.append((name, fn))
+        return fn
+    return deco
+
+
+def expect_422_type(r, loc, etype, msg_re=None):
+    """422 with an item whose loc is exactly `loc` and whose type is etype."""
+    detail = T.expect_422(r, loc)
+    for item in detail:
+        if item["loc"] == list(loc) and item["type"] == etype:
+            if msg_re and not re.search(msg_re, item["msg"]):
+                raise AssertionError("422 msg %r does not match %r" % (item["msg"], msg_re))
+            return detail
+    raise AssertionError("422 has no item loc=%r type=%r: %r" % (list(loc), etype, detail))
+
+
+def add_reject(name, send, status, etype=None, loc=None, vtype=None, details=None, msg_re=None):
+    """A case: send() must be refused with status (error.type etype, or for
+    422 an item at loc with type vtype) and change nothing."""
+    def run():
+        with db_unchanged():
+            r = send()
+            if status == 422:
+                if loc is not None:
+                    expect_422_type(r, loc, vtype, msg_re)
+                else:
+                    T.expect_422(r)
+            else:
+                T.expect_error(r, status, etype, details)
+    CASES.append((name, run))
+
+
+def add_server_reject(name, data, status, **kw):
+    """A case answered by lighttpd before the app: exact status, nothing
+    written. (The body is lighttpd's, not the contract's JSON.) data: bytes,
+    or a function returning them (built when the case runs)."""
+    def run():
+        with db_unchanged():
+            d = data() if callable(data) else data
+            r, _ = raw(d, **kw)
+            T.eq(r.status, status, "status of %r" % d[:80])
+    CASES.append((name, run))
+
+
+def add_app_raw(name, data, status, etype=None, loc=None, vtype=None, **kw):
+    """A raw request that lighttpd passes on: the app's exact answer."""
+    def run():
+        with db_unchanged():
+            r, _ = raw(data() if callable(data) else data, **kw)
+            if status == 422:
+                expect_422_type(r, loc, vtype)
+            else:
+                T.expect_error(r, status, etype)
+    CASES.append((name, run))
+
+
+def add_accept(name, send, check=None, status=200):
+    """A hostile-looking but valid request on a fresh document (TARGET
+    while the case runs): status as given, nothing but that document may
+    change, and check(resp) for what it must now hold."""
+    def run():
+        global TARGET
+        saved, TARGET = TARGET, T.new_doc()
+        try:
+            with db_unchanged(except_doc=TARGET):
+                r = send()
+                if r.status != status:
+                    raise AssertionError("expected %d, got %d: %r" % (status, r.status, r.body[:400]))
+                if check:
+                    check(r)
+        finally:
+            TARGET = saved
+    CASES.append((name, run))
+
+
+def add_status(name, send, status):
+    """Exact status only (answered by lighttpd, whose body is not the
+    contract's JSON); nothing written."""
+    def run():
+        with db_unchanged():
+            T.eq(send().status, status, "status")
+    CASES.append((name, run))
+
+
+JDEC = "value_error.jsondecode"
+BODY = ["body"]
+
+# ---- 1. malformed JSON: 422 at loc ["body"], nothing written
+
+MALFORMED = [
+    ("brace_only", "{"),
+    ("close_only", "}"),
+    ("missing_value", '{"metadata":}'),
+    ("missing_colon", '{"metadata" {}}'),
+    ("double_colon", '{"metadata"::{}}'),
+    ("trailing_comma_object", '{"metadata":{},}'),
+    ("trailing_comma_array", '{"metadata":{"a":[1,]}}'),
+    ("leading_comma", '{,"metadata":{}}'),
+    ("single_quotes", "{'metadata':{}}"),
+    ("single_quoted_value", '{"metadata":{"a":\'x\'}}'),
+    ("unquoted_key", "{metadata:{}}"),
+    ("unterminated_string", '{"metadata":{"a":"x}}'),
+    ("unterminated_object", '{"metadata":{"a":1}'),
+    ("bad_escape", '{"metadata":{"a":"\\x41"}}'),
+    ("short_unicode_escape", '{"metadata":{"a":"\\u12"}}'),
+    ("capital_true", '{"metadata":{"a":True}}'),
+    ("partial_null", '{"metadata":{"a":nul}}'),
+    ("python_none", '{"metadata":{"a":None}}'),
+    ("two_values", '{"metadata":{}} {"metadata":{}}'),
+    ("trailing_garbage", '{"metadata":{}}x'),
+    ("trailing_formfeed", '{"metadata":{}}\f'),   # JSON whitespace is SP HT LF CR only
+    ("leading_vtab", '\v{"metadata":{}}'),
+    ("block_comment", '/* c */{"metadata":{}}'),
+    ("line_comment", '{"metadata":{} // c\n}'),
+    ("hex_number", '{"metadata":{"a":0x10}}'),
+    ("leading_zero", '{"metadata":{"a":01}}'),
+    ("negative_leading_zero", '{"metadata":{"a":-01}}'),
+    ("dot_no_fraction", '{"metadata":{"a":1.}}'),
+    ("fraction_no_int", '{"metadata":{"a":.5}}'),
+    ("plus_sign", '{"metadata":{"a":+1}}'),
+    ("exponent_no_digits", '{"metadata":{"a":1e}}'),
+    ("minus_alone", '{"metadata":{"a":-}}'),
+    ("minus_infinity", '{"metadata":{"a":-Infinity}}'),
+    ("raw_tab_in_string", '{"metadata":{"a":"x\ty"}}'),
+    ("raw_newline_in_key", '{"metadata":{"a\nb":1}}'),
+    ("raw_escape_char", '{"metadata":{"a":"\x1b[31m"}}'),
+    ("bom_prefix", '\ufeff{"metadata":{}}'),
+    ("array_separator", '{"metadata":{"a":[1 2]}}'),
+]
+for _name, _body in MALFORMED:
+    add_reject("malformed_" + _name, (lambda b: lambda: patch(b))(_body), 422, loc=BODY, vtype=JDEC)
+
+add_reject("malformed_empty_body", lambda: patch(b""), 422, loc=BODY, vtype="value_error.missing")
+# Whitespace only is "no JSON value": json-c reports it as incomplete.
+add_reject("malformed_whitespace_only", lambda: patch(b"  \r\n\t "), 422, loc=BODY, vtype=JDEC)
+# NaN / Infinity parse in json-c but JSON cannot carry them.
+add_reject("number_nan", lambda: patch('{"metadata":{"a":NaN}}'), 422, loc=BODY,
+           vtype="value_error.number")
+add_reject("number_infinity", lambda: patch('{"metadata":{"a":Infinity}}'), 422, loc=BODY,
+           vtype="value_error.number")
+
+# ---- 2. numbers beyond what JSON/json-c/PostgreSQL carry (contract: 422)
+
+for _name, _num in [("1e400", "1e400"), ("minus_1e400", "-1e400"), ("1e309", "1e309"),
+                    ("1e20", "1e20"), ("2p63_double", "9223372036854775808.0"),
+                    ("1e300", "1.5e300")]:
+    add_reject("number_" + _name, (lambda n: lambda: patch('{"metadata":{"n":%s}}' % n))(_num),
+               422, loc=BODY, vtype="value_error.number")
+for _name, _num in [("huge_int", "123456789012345678901234567890"),
+                    ("uint64_plus_1", "18446744073709551616"),
+                    ("int64_minus_1", "-9223372036854775809")]:
+    add_reject("number_" + _name, (lambda n: lambda: patch('{"metadata":{"n":%s}}' % n))(_num),
+               422, loc=BODY, vtype=JDEC, msg_re="out of range")
+
+
+def _num_roundtrip(text, want):
+    def send():
+        return patch('{"metadata":{"n":%s}}' % text)
+
+    def check(r):
+        got = r.json()["metadata"]["n"]
+        T.eq(got, want, "patched number")
+        d, _ = T.get_doc(TARGET)
+        T.eq(d["metadata"]["n"], want, "number read back after storage")
+    return send, check
+
+
+for _name, _text, _want in [("int64_min", "-9223372036854775808", -9223372036854775808),
+                            ("uint64_max", "18446744073709551615", 18446744073709551615),
+                            ("tiny_double", "1.5e-300", 1.5e-300),
+                            ("just_below_2p63", "9.2e18", 9.2e18),
+                            ("negative_zero", "-0", 0)]:
+    add_accept("number_ok_" + _name, *_num_roundtrip(_text, _want))
+
+# ---- 3. invalid UTF-8 and NUL bytes: 422 value_error.unicode (or jsondecode
+# for a \u0000 escape, which is valid UTF-8 text)
+
+UTF8 = [
+    ("latin1_e_acute", b'{"metadata":{"a":"caf\xe9"}}'),
+    ("lone_continuation", b'{"metadata":{"a":"\x80"}}'),
+    ("overlong_slash", b'{"metadata":{"a":"\xc0\xaf"}}'),
+    ("overlong_nul", b'{"metadata":{"a":"\xc0\x80"}}'),
+    ("utf8_surrogate", b'{"metadata":{"a":"\xed\xa0\x80"}}'),
+    ("beyond_10ffff", b'{"metadata":{"a":"\xf4\x90\x80\x80"}}'),
+    ("truncated_3byte", b'{"metadata":{"a":"\xe2\x82"}}'),
+    ("byte_ff", b'{"metadata":{"a":"\xff"}}'),
+    ("invalid_in_key", b'{"metadata":{"\xfe":1}}'),
+    ("invalid_outside_string", b'{"metadata":{}}\xff'),
+    ("raw_nul_in_string", b'{"metadata":{"a":"x\x00y"}}'),
+    ("raw_nul_in_key", b'{"metadata":{"a\x00b":1}}'),
+    ("raw_nul_after_value", b'{"metadata":{}}\x00'),
+    ("utf16_body", '{"metadata":{}}'.encode("utf-16")),
+]
+for _name, _body in UTF8:
+    add_reject("utf8_" + _name, (lambda b: lambda: patch(b))(_body), 422, loc=BODY,
+               vtype="value_error.unicode")
+for _name, _body in [("nul_escape_value", '{"metadata":{"a":"x\\u0000y"}}'),
+                     ("nul_escape_key", '{"metadata":{"a\\u0000b":1}}'),
+                     ("lone_high_surrogate", '{"metadata":{"a":"\\ud800"}}'),
+                     ("lone_low_surrogate", '{"metadata":{"a":"\\udc00"}}'),
+                     ("reversed_pair", '{"metadata":{"a":"\\udc00\\ud800"}}')]:
+    add_reject("escape_" + _name, (lambda b: lambda: patch(b))(_body), 422, loc=BODY, vtype=JDEC)
+
+
+def _unicode_ok():
+    s = "\u00e9\u65e5\U0001F600\u202e\u200b\ufeff"
+    return (lambda: patch(json.dumps({"metadata": {"u": s, "k\u00e9y": s}})),
+            lambda r: T.eq(T.get_doc(TARGET)[0]["metadata"]["u"], s, "unicode round trip"))
+
+
+add_accept("utf8_ok_astral_bidi_zero_width", *_unicode_ok())
+add_accept("escape_ok_surrogate_pair",
+           lambda: patch('{"metadata":{"e":"\\ud83d\\ude00"}}'),
+           lambda r: T.eq(T.get_doc(TARGET)[0]["metadata"]["e"], "\U0001F600", "pair decoded"))
+
+# ---- 4. wrong types: 422 naming the field
+
+WRONG = [
+    ("body_array", [], BODY, "type_error.dict"),
+    ("body_string", "x", BODY, "type_error.dict"),
+    ("body_number", 1, BODY, "type_error.dict"),
+    ("body_true", True, BODY, "type_error.dict"),
+    # JSON null is no body at all for every route that takes one
+    ("body_null", None, BODY, "type_error.none.not_allowed"),
+    ("metadata_array", {"metadata": [1]}, ["body", "metadata"], "type_error.dict"),
+    ("metadata_string", {"metadata": "x"}, ["body", "metadata"], "type_error.dict"),
+    ("metadata_number", {"metadata": 5}, ["body", "metadata"], "type_error.dict"),
+    ("metadata_bool", {"metadata": False}, ["body", "metadata"], "type_error.dict"),
+    ("blobs_object", {"document_blobs": {}}, ["body", "document_blobs"], "type_error.list"),
+    ("blobs_string", {"document_blobs": "s3://b/k"}, ["body", "document_blobs"], "type_error.list"),
+]
+for _name, _body, _loc, _vt in WRONG:
+    add_reject("type_" + _name, (lambda b: lambda: patch(json.dumps(b)))(_body), 422,
+               loc=_loc, vtype=_vt)
+
+
+def _blob_case(blob):
+    return lambda: patch(json.dumps({"document_blobs": [blob]}))
+
+
+# loc: ["body", "document_blobs", 0, <field>] (a prefix match)
+for _name, _blob, _field in [
+        ("not_object", 5, None),
+        ("missing_field", {"url": "s3://b/k"}, "field"),
+        ("missing_url", {"field": "f"}, "url"),
+        ("field_number", {"field": 1, "url": "s3://b/k"}, "field"),
+        ("url_ftp", {"field": "f", "url": "ftp://h/x"}, "url"),
+        ("url_javascript", {"field": "f", "url": "javascript:alert(1)"}, "url"),
+        ("url_file", {"field": "f", "url": "file:///etc/passwd"}, "url"),
+        ("url_number", {"field": "f", "url": 7}, "url"),
+        ("role_bad", {"field": "f", "url": "s3://b/k", "role": "'; DROP TABLE documents; --"}, "role"),
+        ("type_bad", {"field": "f", "url": "s3://b/k", "type": "exe"}, "type"),
+        ("size_negative", {"field": "f", "url": "s3://b/k", "size_bytes": -1}, "size_bytes"),
+        ("size_string", {"field": "f", "url": "s3://b/k", "size_bytes": "10"}, "size_bytes"),
+        ("size_fraction", {"field": "f", "url": "s3://b/k", "size_bytes": 1.5}, "size_bytes")]:
+    def _blob_run(b=_blob, loc=["body", "document_blobs", 0] + ([_field] if _field else [])):
+        with db_unchanged():
+            T.expect_422(_blob_case(b)(), loc)
+    CASES.append(("blob_" + _name, _blob_run))
+
+# read-only fields: 422 naming the field (checked against the stored document)
+for _field, _val in [("document_id", "doc_other"), ("collection_id", "col_other"),
+                     ("created_at", "1970-01-01T00:00:00Z"), ("updated_at", SQL),
+                     ("vector", [1, 2, 3]), ("lineage", {"root_object_id": SQL}),
+                     ("internal_metadata", {"ingestion_status": "failed"}),
+                     ("source_type", "collection"), ("document_schema_version", "v3"),
+                     ("source_blobs", [{"blob_id": SQL}])]:
+    add_reject("readonly_" + _field,
+               (lambda f, v: lambda: patch(json.dumps({f: v})))(_field, _val), 422,
+               loc=["body", _field], vtype="value_error.read_only")
+
+# ---- 5. size and depth
+
+def _big_body(n):
+    head = b'{"metadata":{"big":"'
+    tail = b'"}}'
+    return head + b"x" * (n - len(head) - len(tail)) + tail
+
+
+add_reject("size_limit_plus_one", lambda: patch(_big_body(BODY_LIMIT + 1)), 413,
+           "PayloadTooLargeError")
+# Far beyond body_limit, lighttpd's own server.max-request-size (2 MiB in
+# the shipped configs) answers first, so the body is never spooled to disk.
+add_status("size_16_mib", lambda: patch(_big_body(16 * BODY_LIMIT)), 413)
+
+
+def _huge_content_length():
+    # Content-Length: 2^40 and no body, then the client half-closes. lighttpd
+    # buffers request bodies before it starts the app (its default
+    # server.stream-request-body = 0, server.max-request-size 2 TiB), so
+    # the request never reaches the app: the connection is closed without
+    # a response, and nothing is written. (Deployments should set
+    # server.max-request-size near body_limit so that lighttpd answers 413
+    # at once instead of spooling the body to disk; then this gets a 413.)
+    data = raw_request(body=b"", clen=False, headers=[(b"Content-Length", b"1099511627776")])
+    with db_unchanged():
+        try:
+            r, _ = raw(data, half_close=True, timeout=10)
+        except AssertionError as e:
+            if "no complete HTTP response" in str(e):
+                return
+            raise
+        T.eq(r.status, 413, "huge Content-Length answered")
+
+
+CASES.append(("size_content_length_2p40_never_applied", _huge_content_length))
+add_accept("size_exactly_limit", lambda: patch(_big_body(BODY_LIMIT)),
+           lambda r: T.eq(len(r.json()["metadata"]["big"]), BODY_LIMIT - 23, "stored string"))
+
+
+def nested(depth, leaf=1):
+    v = leaf
+    for _ in range(depth):
+        v = {"a": v}
+    return v
+
+
+# depth counts every object/array level, the body's own braces included
+add_reject("depth_65_objects", lambda: patch(json.dumps({"metadata": nested(MAX_DEPTH)})),
+           422, loc=BODY, vtype="value_error.json.depth")
+add_reject("depth_65_arrays", lambda: patch(b'{"metadata":{"a":' + b"[" * 63 + b"]" * 63 + b"}}"),
+           422, loc=BODY, vtype="value_error.json.depth")
+add_reject("depth_100k_brackets", lambda: patch(b"[" * 100000 + b"]" * 100000), 422, loc=BODY,
+           vtype="value_error.json.depth")
+add_reject("depth_100k_unclosed", lambda: patch(b'{"metadata":' + b"[" * 100000), 422, loc=BODY,
+           vtype="value_error.json.depth")
+
+
+def _deep_ok(depth):
+    # depth levels in the body: {"metadata": {"a": ... {"a": 1}}}
+    body = json.dumps({"metadata": nested(depth - 1)})
+
+    def check(r):
+        # contract: a 2xx means the change is durable, and the document
+        # must stay readable (GET) and patchable afterwards
+        d, _ = T.get_doc(TARGET)
+        # the merge patch adds "a" next to the metadata keys already there
+        T.check(json.dumps(d["metadata"].get("a")) == json.dumps(nested(depth - 1)["a"]),
+                "deep metadata read back differs: " + json.dumps(d["metadata"])[:200])
+        T.expect_ok(patch('{"metadata":{"after_deep":1}}'))
+    return (lambda: patch(body)), check
+
+
+add_accept("depth_64_accepted_and_readable", *_deep_ok(MAX_DEPTH))
+add_accept("depth_40_accepted_and_readable", *_deep_ok(40))
+
+# many members / long keys are fine within the size limit
+add_accept("wide_object_20k_keys",
+           lambda: patch(json.dumps({"metadata": {"k%d" % i: i for i in range(20000)}})),
+           lambda r: T.eq(len(T.get_doc(TARGET)[0]["metadata"]), 20003,
+                          "members stored (20000 + the template's 3)"))
+add_accept("long_key_100k", lambda: patch(json.dumps({"metadata": {"k" * 100000: 1}})),
+           lambda r: T.check("k" * 100000 in T.get_doc(TARGET)[0]["metadata"], "long key kept"))
+
+
+# ---- 6. SQL metacharacters: path segments, headers, JSON keys and values
+
+def _seg(s):
+    return urllib.parse.quote(s, safe="")
+
+
+for _i, _s in enumerate(SQL_VARIANTS):
+    add_reject("sql_collection_%d" % _i,
+               (lambda s: lambda: T.api("GET", "doc_seed1", col=_seg(s)))(_s), 404, "NotFoundError",
+               details={"resource": "collection", "id": _s})
+    add_reject("sql_document_%d" % _i,
+               (lambda s: lambda: T.api("PATCH", _seg(s), body=b'{"metadata":{"x":1}}'))(_s), 404,
+               "NotFoundError", details={"resource": "document", "id": _s})
+    add_reject("sql_namespace_%d" % _i, (lambda s: lambda: get(ns=s))(_s), 404, "NotFoundError",
+               details={"resource": "namespace", "id": _s})
+for _i, _s in enumerate(SQL_VARIANTS[:6]):
+    add_reject("sql_bearer_%d" % _i, (lambda s: lambda: get(key=s))(_s), 401, "UnauthorizedError")
+    # a well-formed-looking key with SQL after the prefix is still just unknown
+    add_reject("sql_bearer_prefixed_%d" % _i,
+               (lambda s: lambda: get(key="sk_live_" + "A" * 32 + s))(_s), 401, "UnauthorizedError")
+add_reject("sql_query_value", lambda: get(query="return_vectors=" + _seg(SQL)), 422,
+           loc=["query", "return_vectors"], vtype="type_error.bool")
+add_reject("sql_content_type", lambda: patch("{}", ctype=SQL), 415, "UnsupportedMediaTypeError")
+add_reject("sql_if_match", lambda: patch('{"metadata":{"x":1}}', headers=[("If-Match", SQL)]),
+           412, "PreconditionFailedError")
+
+
+def _sql_key_value():
+    body = {"metadata": {SQL: SQL, "k": "\\\"'`;--", "\\": "%27"}, SQL.replace(" ", "_"): 1}
+
+    def check(r):
+        d, _ = T.get_doc(TARGET)
+        T.eq(d["metadata"].get(SQL), SQL, "SQL text stored verbatim as key and value")
+        T.eq(d["metadata"].get("\\"), "%27", "backslash key")
+        T.eq(d.get(SQL.replace(" ", "_")), 1, "SQL-looking flat field")
+        T.check(T.psql("SELECT count(*) FROM documents") != "0", "documents table still there")
+        T.expect_ok(patch(json.dumps({"metadata": {SQL: None, "k": None, "\\": None},
+                                      SQL.replace(" ", "_"): None})))
+    return (lambda: patch(json.dumps(body))), check
+
+
+add_accept("sql_in_json_keys_and_values_stored_verbatim", *_sql_key_value())
+add_accept("sql_in_json_patch_pointer",
+           lambda: jpatch([{"op": "add", "path": "/metadata/" + SQL.replace("~", "~0").replace("/", "~1"),
+                            "value": SQL}]),
+           lambda r: T.eq(r.json()["metadata"].get(SQL), SQL, "pointer with SQL text"))
+add_accept("sql_in_prefer_and_request_id_ignored",
+           lambda: patch('{"metadata":{"p":1}}', headers=[("Prefer", SQL), ("X-Request-Id", SQL)]),
+           lambda r: T.check(r.header("X-Request-Id") != SQL and
+                             re.match(r"^[A-Za-z0-9._:-]{1,64}$", r.header("X-Request-Id") or ""),
+                             "insane X-Request-Id must not be echoed: %r" % r.header("X-Request-Id")))
+
+# ---- 7. percent-encoding tricks and path traversal in ids
+#
+# The app routes on REQUEST_URI as the client sent it, decodes each segment
+# once, and refuses (404, no details) any path with an empty, "." or ".."
+# segment, a bad escape, %00 or invalid UTF-8; everything else is an id,
+# looked up verbatim (404 with details when it does not exist).
+
+COL = None  # filled in main()
+
+
+def _path_get(path, base=None):
+    return lambda: T.request("GET", path, [("Authorization", "Bearer " + T.SEED["key_write"]),
+                                           ("X-Namespace", "production")], base=base)
+
+
+def _path_patch(path):
+    return lambda: T.request("PATCH", path, [("Authorization", "Bearer " + T.SEED["key_write"]),
+                                             ("X-Namespace", "production"),
+                                             ("Content-Type", "application/json")],
+                             b'{"metadata":{"traversal":1}}')
+
+
+TRAVERSAL_ROUTE_404 = [
+    # (name, path after /v1/collections/COL/documents/)
+    ("encoded_dotdot", "%2e%2e"),
+    ("encoded_dotdot_upper", "%2E%2E"),
+    ("encoded_dot", "%2e"),
+    ("mixed_dotdot", ".%2e"),
+    ("bad_escape", "doc%zz"),
+    ("truncated_escape", "doc%2"),
+    ("encoded_surrogate", "%ed%a0%80"),
+    ("trailing_slash", "doc_seed1/"),
+    ("double_slash", "/doc_seed1"),
+    ("extra_segment", "doc_seed1/lineage/x"),
+    ("too_long_id", "d" * 257),
+]
+for _name, _tail in TRAVERSAL_ROUTE_404:
+    add_reject("path_%s_patch" % _name, (lambda t: lambda: _path_patch(
+        "/v1/collections/%s/documents/%s" % (T.SEED["col_articles"], t))())(_tail),
+        404, "NotFoundError")
+# the document id is what is left after one decoding: never found here
+for _name, _tail, _id in [("encoded_slash", "doc_seed1%2Fx", "doc_seed1/x"),
+                          ("encoded_slash_dotdot", "%2e%2e%2Fdoc_seed1", "../doc_seed1"),
+                          ("double_encoded_dotdot", "%252e%252e", "%2e%2e"),
+                          ("double_encoded_slash", "doc_seed1%252Fx", "doc_seed1%2Fx"),
+                          ("encoded_backslash", "..%5Cdoc_seed1", "..\\doc_seed1"),
+                          ("semicolon_param", "doc_seed1;x=1", "doc_seed1;x=1"),
+                          ("plus_is_not_space", "doc+seed1", "doc+seed1"),
+                          ("encoded_space", "doc%20seed1", "doc seed1"),
+                          ("encoded_quote", "doc%22seed1", 'doc"seed1'),
+                          ("unicode_id", "d%C3%B6c", "d\u00f6c"),
+                          ("case_matters", "DOC_SEED1", "DOC_SEED1"),
+                          ("max_len_id", "d" * 256, "d" * 256)]:
+    add_reject("path_%s" % _name, (lambda t: lambda: _path_get(
+        "/v1/collections/%s/documents/%s" % (T.SEED["col_articles"], t))())(_tail),
+        404, "NotFoundError", details={"resource": "document", "id": _id})
+# lighttpd itself refuses some encodings in the path before the app sees
+# them (its url-normalize / url-ctrls-reject defaults): a decoded NUL or
+# control byte, and bytes that cannot start UTF-8 (%ff, %c0). The app
+# refuses them too (404, see tests/unit/test_http.c and the request fuzzer)
+# for servers that pass them on.
+for _name, _tail in [("encoded_nul", "doc_seed1%00"), ("invalid_utf8_ff", "doc%ff"),
+                     ("overlong_utf8_dot", "%c0%ae%c0%ae"),
+                     ("encoded_crlf", "doc%0d%0aSet-Cookie:x"), ("encoded_tab", "doc%09x")]:
+    add_status("path_%s_lighttpd_400" % _name, (lambda t: lambda: _path_patch(
+        "/v1/collections/%s/documents/%s" % (T.SEED["col_articles"], t))())(_tail), 400)
+
+# traversal in the collection segment: the collection is never found
+add_reject("path_col_traversal_encoded", _path_get(
+    "/v1/collections/%2e%2e%2Fcol_x/documents/doc_seed1"), 404, "NotFoundError",
+    details={"resource": "collection", "id": "../col_x"})
+add_reject("path_literal_dotdot_raw", lambda: raw(raw_request(
+    b"GET", b"/v1/collections/x/../../v1/collections/COL/documents/doc_seed1"
+    .replace(b"COL", T.SEED["col_articles"].encode()), ctype=None, clen=False))[0],
+    404, "NotFoundError")
+add_reject("path_literal_dot_raw", lambda: raw(raw_request(
+    b"GET", b"/v1/collections/./COL/documents/doc_seed1"
+    .replace(b"COL", T.SEED["col_articles"].encode()), ctype=None, clen=False))[0],
+    404, "NotFoundError")
+add_reject("path_uppercase_v1", _path_get("/V1/collections/x/documents/doc_seed1"), 404,
+           "NotFoundError")
+add_reject("path_mount_prefix_escape", _path_get(
+    "/api/../v1/collections/x/documents/doc_seed1", base=None), 404, "NotFoundError")
+
+
+def _api_prefix_case(path):
+    host, port, _ = base_hostport(T.API_BASE)
+    return lambda: T.request("GET", path, [("Authorization", "Bearer " + T.SEED["key_write"]),
+                                           ("X-Namespace", "production")],
+                             base="http://%s:%d" % (host, port))
+
+
+# the /api instance: the prefix must match exactly, raw
+# lighttpd decodes %2e%2e and removes the dot segments for its own routing:
+# the path is then /v1/..., outside the /api mount, so lighttpd serves its
+# (empty) document root: 404 without reaching the app.
+add_status("prefix_dotdot_out_of_mount",
+           lambda: _api_prefix_case("/api/%2e%2e/v1/collections/x/documents/doc_seed1")(), 404)
+add_reject("prefix_lookalike", lambda: _api_prefix_case("/api/../api/v1/collections/x/documents/d")(),
+           404, "NotFoundError")
+# a fragment in the request-target is not valid HTTP, but lighttpd passes
+# it on; the app cuts the route at '#', so a fragment can never redirect the
+# request to another document: doc_nope stays doc_nope.
+add_app_raw("path_fragment_in_request_line_ignored",
+            lambda: raw_request(b"PATCH", doc_target(doc="doc_nope").replace(b"doc_nope", b"doc_nope#/../" +
+                                                                              TARGET.encode()),
+                                body=b'{"metadata":{"fragment":1}}'),
+            404, "NotFoundError")
+# a raw space or control byte in the path is broken request syntax
+add_server_reject("path_raw_ctrl_byte",
+                  lambda: raw_request(b"GET", b"/v1/collections/c/documents/doc\x01x", ctype=None,
+                              clen=False), 400)
+# an overlong request line: lighttpd's header limit (8 KiB by default)
+add_server_reject("path_request_line_64k",
+                  lambda: raw_request(b"GET", b"/v1/collections/c/documents/" + b"d" * 65536, ctype=None,
+                              clen=False), 431)
+
+# ---- 8. duplicate JSON keys
+#
+# DECISION: duplicate member names are accepted and the LAST one wins, as in
+# Python's json (FastAPI, which Mixpeek runs), JavaScript's JSON.parse and
+# json-c. RFC 8259 says names SHOULD be unique and leaves the meaning to the
+# implementation; rejecting them would break clients that concatenate
+# objects. What matters is consistency: the same last-wins rule for every
+# check (read-only fields, JSON Patch members) as for the values stored.
+
+add_accept("dupkey_last_metadata_wins",
+           lambda: patch('{"metadata":{"dup":"first"},"metadata":{"dup2":"second"}}'),
+           lambda r: (T.eq(r.json()["metadata"].get("dup2"), "second", "last metadata"),
+                      T.check("dup" not in r.json()["metadata"] or
+                              r.json()["metadata"]["dup"] != "first", "first metadata ignored")))
+add_accept("dupkey_inner_last_wins", lambda: patch('{"metadata":{"v":1,"v":2}}'),
+           lambda r: T.eq(r.json()["metadata"]["v"], 2, "last inner value"))
+# a read-only field named twice: the last value is what is checked
+add_reject("dupkey_readonly_last_differs",
+           lambda: patch('{"document_id":"%s","document_id":"doc_other"}' % TARGET), 422,
+           loc=["body", "document_id"], vtype="value_error.read_only")
+add_accept("dupkey_readonly_last_same",
+           lambda: patch('{"document_id":"doc_other","document_id":"%s"}' % TARGET),
+           lambda r: T.eq(r.json()["document_id"], TARGET, "document_id"))
+# JSON Patch: {"op":"add",...,"op":"test"} is a test (last wins) -> 409
+add_reject("dupkey_jsonpatch_op_last_is_test",
+           lambda: jpatch('[{"op":"add","path":"/metadata/x","value":"nope","op":"test"}]'),
+           409, "ConflictError")
+add_reject("dupkey_jsonpatch_path_last_readonly",
+           lambda: jpatch('[{"op":"replace","path":"/metadata","path":"/document_id",'
+                          '"value":"doc_other"}]'),
+           422, loc=["body", "document_id"], vtype="value_error.read_only")
+
+# ---- 9. JSON Patch pointers that try to escape
+
+def jp_reject(name, ops, status, loc=None, vtype="value_error.jsonpatch", etype=None):
+    add_reject("jsonpatch_" + name, lambda: jpatch(ops), status, etype, loc=loc, vtype=vtype)
+
+
+jp_reject("tilde2", [{"op": "add", "path": "/metadata/a~2b", "value": 1}], 422, ["body", 0])
+jp_reject("tilde_at_end", [{"op": "add", "path": "/metadata/a~", "value": 1}], 422, ["body", 0])
+jp_reject("tilde_in_from", [{"op": "copy", "from": "/metadata/~x", "path": "/metadata/y"}], 422,
+          ["body", 0])
+jp_reject("no_leading_slash", [{"op": "add", "path": "metadata/a", "value": 1}], 422, ["body", 0])
+jp_reject("leading_zero_index", [{"op": "add", "path": "/document_blobs/00", "value": {}}], 422,
+          ["body", 0])
+jp_reject("leading_zero_index_01", [{"op": "replace", "path": "/metadata/tags/01", "value": 1}],
+          422, ["body", 0])
+jp_reject("negative_index", [{"op": "remove", "path": "/document_blobs/-1"}], 422, ["body", 0])
+jp_reject("index_out_of_range", [{"op": "add", "path": "/document_blobs/99", "value": {}}], 422,
+          ["body", 0])
+jp_reject("index_2p64", [{"op": "remove", "path": "/document_blobs/18446744073709551616"}], 422,
+          ["body", 0])
+jp_reject("dash_replace", [{"op": "replace", "path": "/document_blobs/-", "value": {}}], 422,
+          ["body", 0])
+jp_reject("dash_remove", [{"op": "remove", "path": "/document_blobs/-"}], 422, ["body", 0])
+jp_reject("dash_as_from", [{"op": "copy", "from": "/document_blobs/-", "path": "/metadata/x"}], 422,
+          ["body", 0])
+jp_reject("remove_missing", [{"op": "remove", "path": "/metadata/nope/deeper"}], 422, ["body", 0])
+jp_reject("second_op_fails_first_not_applied",
+          [{"op": "add", "path": "/metadata/first", "value": 1},
+           {"op": "remove", "path": "/metadata/nope"}], 422, ["body", 1])
+jp_reject("remove_root", [{"op": "remove", "path": ""}], 422, ["body", 0])
+jp_reject("replace_root_array", [{"op": "replace", "path": "", "value": []}], 422, BODY,
+          vtype="type_error.dict")
+jp_reject("move_into_own_child", [{"op": "move", "from": "/metadata", "path": "/metadata/x"}],
+          422, ["body", 0])
+jp_reject("unknown_op", [{"op": "delete", "path": "/metadata/x"}], 422, ["body", 0])
+jp_reject("op_number", [{"op": 1, "path": "/metadata/x"}], 422, ["body", 0])
+jp_reject("path_number", [{"op": "remove", "path": 5}], 422, ["body", 0])
+jp_reject("missing_value", [{"op": "add", "path": "/metadata/x"}], 422, ["body", 0])
+jp_reject("missing_from", [{"op": "move", "path": "/metadata/x"}], 422, ["body", 0])
+jp_reject("op_not_object", ["add"], 422, ["body", 0])
+jp_reject("not_an_array", {"op": "add", "path": "/metadata/x", "value": 1}, 422, BODY)
+jp_reject("nul_in_pointer", '[{"op":"add","path":"/metadata/a\\u0000","value":1}]', 422, BODY,
+          vtype=JDEC)
+# read-only fields reached through pointers
+jp_reject("readonly_replace_document_id",
+          [{"op": "replace", "path": "/document_id", "value": "doc_x"}], 422,
+          ["body", "document_id"], vtype="value_error.read_only")
+jp_reject("readonly_deep_lineage",
+          [{"op": "replace", "path": "/lineage/root_object_id", "value": SQL}], 422,
+          ["body", "lineage"], vtype="value_error.read_only")
+jp_reject("readonly_vector_element", [{"op": "replace", "path": "/vector/0", "value": 9}], 422,
+          ["body", "vector"], vtype="value_error.read_only")
+jp_reject("readonly_remove_created_at", [{"op": "remove", "path": "/created_at"}], 422,
+          ["body", "created_at"], vtype="value_error.read_only")
+jp_reject("readonly_move_metadata_into_internal",
+          [{"op": "move", "from": "/metadata", "path": "/internal_metadata/m"}], 422,
+          ["body", "internal_metadata"], vtype="value_error.read_only")
+jp_reject("remove_metadata", [{"op": "remove", "path": "/metadata"}], 422,
+          ["body", "metadata"], vtype="type_error.dict")
+jp_reject("copy_blobs_over_metadata",
+          [{"op": "copy", "from": "/document_blobs", "path": "/metadata"}], 422,
+          ["body", "metadata"], vtype="type_error.dict")
+# failing tests: 409, nothing changes
+jp_reject("test_escaped_pointer_mismatch",
+          [{"op": "add", "path": "/metadata/x", "value": 1},
+           {"op": "test", "path": "/metadata/a~1b", "value": 1}], 409, etype="ConflictError")
+jp_reject("test_dash", [{"op": "test", "path": "/document_blobs/-", "value": None}], 409,
+          etype="ConflictError")
+jp_reject("test_int_vs_string", [{"op": "test", "path": "/metadata/title", "value": 1}], 409,
+          etype="ConflictError")
+
+
+def _pointer_ok():
+    ops = [{"op": "add", "path": "/metadata/a~1b", "value": "slash"},
+           {"op": "add", "path": "/metadata/m~0n", "value": "tilde"},
+           {"op": "add", "path": "/metadata/~01", "value": "tilde-one"},
+           {"op": "add", "path": "/metadata/..", "value": "dots"},
+           {"op": "add", "path": "/metadata/", "value": "empty key"},
+           {"op": "add", "path": "/metadata/%2e%2e", "value": "percent"},
+           {"op": "add", "path": "/metadata/00", "value": "object key 00"},
+           {"op": "test", "path": "/metadata/a~1b", "value": "slash"},
+           {"op": "add", "path": "/document_blobs/-",
+            "value": {"field": "new", "url": "https://x.example/a"}}]
+
+    def check(r):
+        m = r.json()["metadata"]
+        for k, v in [("a/b", "slash"), ("m~n", "tilde"), ("~1", "tilde-one"), ("..", "dots"),
+                     ("", "empty key"), ("%2e%2e", "percent"), ("00", "object key 00")]:
+            T.eq(m.get(k), v, "metadata[%r]" % k)
+        T.eq(r.json()["document_blobs"][-1]["field"], "new", "appended blob")
+        T.eq(r.json()["document_blobs"][-1]["role"], "source", "blob default role")
+        T.expect_ok(jpatch([{"op": "remove", "path": "/document_blobs/%d"
+                             % (len(r.json()["document_blobs"]) - 1)}]))
+    return (lambda: jpatch(ops)), check
+
+
+add_accept("jsonpatch_escapes_resolve_inside_the_view", *_pointer_ok())
+add_accept("jsonpatch_presigned_url_is_ignored",
+           lambda: jpatch([{"op": "add", "path": "/presigned_url", "value": "https://evil/"}]),
+           lambda r: T.check("presigned_url" not in r.json(), "presigned_url stays response-only"))
+
+# ---- 10. conflicting Content-Length and other framing tricks (raw)
+
+_B = b'{"metadata":{"framing":1}}'
+# RFC 9112 6.3: differing Content-Length values must be rejected: lighttpd 400
+add_server_reject("framing_two_content_lengths",
+                  lambda: raw_request(body=_B, clen=False, headers=[(b"Content-Length", b"%d" % len(_B)),
+                                                            (b"Content-Length", b"5")]), 400)
+add_server_reject("framing_content_length_list",
+                  lambda: raw_request(body=_B, clen=False,
+                              headers=[(b"Content-Length", b"%d, 5" % len(_B))]), 400)
+add_server_reject("framing_negative_content_length",
+                  lambda: raw_request(body=_B, clen=False, headers=[(b"Content-Length", b"-1")]), 400)
+add_server_reject("framing_plus_content_length",
+                  lambda: raw_request(body=_B, clen=False, headers=[(b"Content-Length", b"+%d" % len(_B))]),
+                  400)
+add_server_reject("framing_alpha_content_length",
+                  lambda: raw_request(body=_B, clen=False, headers=[(b"Content-Length", b"abc")]), 400)
+# both Content-Length and Transfer-Encoding: request smuggling; lighttpd 400
+add_server_reject("framing_cl_and_chunked",
+                  lambda: raw_request(body=b"5\r\nhello\r\n0\r\n\r\n", clen=False,
+                              headers=[(b"Content-Length", b"3"),
+                                       (b"Transfer-Encoding", b"chunked")]), 400)
+add_server_reject("framing_bad_chunk_size",
+                  lambda: raw_request(body=b"zz\r\nhello\r\n0\r\n\r\n", clen=False,
+                              headers=[(b"Transfer-Encoding", b"chunked")]), 400)
+# unknown transfer coding: 501 Not Implemented (RFC 9112 6.1)
+add_server_reject("framing_unknown_transfer_coding",
+                  lambda: raw_request(body=_B, clen=False, headers=[(b"Transfer-Encoding", b"gzip")]), 501)
+
+
+def _chunked_ok():
+    body = b'{"metadata":{"chunked":"yes"}}'
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 7]), body[i:i + 7])
+                      for i in range(0, len(body), 7)) + b"0\r\n\r\n"
+
+    def send():
+        r, _ = raw(raw_request(body=chunks, clen=False,
+                               headers=[(b"Transfer-Encoding", b"chunked")]))
+        return r
+    return send, lambda r: T.eq(r.json()["metadata"]["chunked"], "yes", "chunked body applied")
+
+
+add_accept("framing_chunked_body_is_decoded", *_chunked_ok())
+
+
+def _short_content_length():
+    # Content-Length shorter than what follows: the body is cut there, so
+    # the app sees invalid JSON (422); the leftover bytes are a second,
+    # malformed request that lighttpd answers 400 itself.
+    data = raw_request(body=_B, clen=False, headers=[(b"Content-Length", b"10")])
+    with db_unchanged():
+        r, rest = raw(data)
+        expect_422_type(r, BODY, JDEC)
+
+
+CASES.append(("framing_short_content_length_cuts_body", _short_content_length))
+
+
+def _long_content_length():
+    # Content-Length longer than the bytes sent, then the client half-closes:
+    # the body is incomplete and must never be applied. lighttpd answers
+    # 400 for the truncated request (or drops the connection without a
+    # response); the app must not see a partial body.
+    data = raw_request(body=_B, clen=False, headers=[(b"Content-Length", b"%d" % (len(_B) + 50))])
+    with db_unchanged():
+        try:
+            r, _ = raw(data, half_close=True, timeout=10)
+        except AssertionError as e:
+            if "no complete HTTP response" in str(e):
+                return  # connection closed without a response: nothing applied
+            raise
+        T.check(r.status in (400, 408), "incomplete body answered %d" % r.status)
+
+
+CASES.append(("framing_long_content_length_never_applied", _long_content_length))
+
+
+def _slow_body():
+    # the body trickles in (headers, pause, rest): still one request
+    data = raw_request(body=_B, clen=True)
+    with db_unchanged(except_doc=TARGET):
+        r, _ = raw(data, pause=(len(data) - 5, 1.0))
+        T.eq(r.status, 200, "slow body status")
+
+
+CASES.append(("framing_slow_body_is_one_request", _slow_body))
+
+# ---- 11. headers: overlong, duplicated, malformed
+
+add_reject("header_namespace_4k", lambda: get(ns="n" * 4096), 404, "NotFoundError",
+           details={"resource": "namespace", "id": "n" * 4096})
+add_reject("header_namespace_unicode", lambda: get(ns="pr\u00f6duction"), 404, "NotFoundError")
+
+
+def _other_org_namespace():
+    with db_unchanged():
+        T.expect_error(get(ns=T.SEED["ns_b"]), 404, "NotFoundError",
+                       {"resource": "namespace", "id": T.SEED["ns_b"]})
+        # and its collection id / document id through our namespace: not found
+        T.expect_error(T.api("GET", "doc_bee1", col=T.SEED["col_b"]), 404, "NotFoundError",
+                       {"resource": "collection", "id": T.SEED["col_b"]})
+
+
+CASES.append(("header_namespace_other_org_id", _other_org_namespace))
+add_reject("header_namespace_twice", lambda: get(headers=[("X-Namespace", "staging")]), 400,
+           "BadRequestError")
+add_reject("header_namespace_comma_list", lambda: get(ns="production, staging"), 400,
+           "BadRequestError")
+add_reject("header_namespace_empty", lambda: get(ns=""), 400, "BadRequestError")
+add_reject("header_bearer_4k", lambda: get(key="sk_live_" + "A" * 4096), 401, "UnauthorizedError")
+add_reject("header_bearer_no_key", lambda: T.request("GET", T.doc_path(
+    T.SEED["col_articles"], "doc_seed1"), [("Authorization", "Bearer"),
+                                          ("X-Namespace", "production")]),
+           401, "UnauthorizedError")
+add_reject("header_basic_auth", lambda: T.request("GET", T.doc_path(
+    T.SEED["col_articles"], "doc_seed1"), [("Authorization", "Basic YWRtaW46YWRtaW4="),
+                                          ("X-Namespace", "production")]),
+           401, "UnauthorizedError")
+add_reject("header_bearer_key_with_nul_escape", lambda: get(key="sk_live_%00" + "A" * 40), 401,
+           "UnauthorizedError")
+add_reject("header_bearer_key_twice", lambda: T.request("GET", T.doc_path(
+    T.SEED["col_articles"], TARGET), [("Authorization", "Bearer " + T.SEED["key_read"]),
+                                     ("Authorization", "Bearer " + T.SEED["key_write"]),
+                                     ("X-Namespace", "production")]),
+           401, "UnauthorizedError")
+add_reject("header_if_match_garbage_4k",
+           lambda: patch('{"metadata":{"x":1}}', headers=[("If-Match", '"' + "9" * 4096 + '"')]),
+           412, "PreconditionFailedError")
+add_reject("header_if_match_weak_never_matches", lambda: patch(
+    '{"metadata":{"x":1}}', headers=[("If-Match", 'W/"%d"' % T.version_of(get()))]),
+    412, "PreconditionFailedError")
+add_reject("header_content_type_json_prefix", lambda: patch("{}", ctype="application/jsonp"), 415,
+           "UnsupportedMediaTypeError")
+add_reject("header_content_type_xml", lambda: patch("<a/>", ctype="application/xml"), 415,
+           "UnsupportedMediaTypeError")
+add_reject("header_content_type_form", lambda: patch("metadata=1",
+                                                     ctype="application/x-www-form-urlencoded"),
+           415, "UnsupportedMediaTypeError")
+add_reject("header_no_content_type_with_body", lambda: patch("{}", ctype=None), 415,
+           "UnsupportedMediaTypeError")
+# content type is checked before the body size (contract order: 415 -> 413)
+add_reject("header_bad_type_and_too_large", lambda: patch(_big_body(BODY_LIMIT + 10),
+                                                          ctype="text/plain"),
+           415, "UnsupportedMediaTypeError")
+# a read key may not PATCH, whatever the body holds (403 before 422)
+add_reject("header_read_key_malformed_body", lambda: patch(b"{", key=T.SEED["key_read"]), 403,
+           "ForbiddenError")
+# no key: 401 before anything about the body
+add_reject("header_no_key_hostile_body", lambda: patch(b"\xff\x00{", key=None), 401,
+           "UnauthorizedError")
+
+
+def _request_id_cases():
+    def run():
+        with db_unchanged():
+            ok = "a" * 64
+            r = get(headers=[("X-Request-Id", ok)])
+            T.eq(r.header("X-Request-Id"), ok, "64-char sane id echoed")
+            for bad in ["a" * 65, "<script>alert(1)</script>", "id with spaces", "\u00e9",
+                        "a;b", "a\tb", SQL]:
+                r = get(headers=[("X-Request-Id", bad)])
+                rid = r.header("X-Request-Id") or ""
+                T.check(rid != bad and re.match(r"^[A-Za-z0-9._:-]{1,64}$", rid),
+                        "X-Request-Id %r answered with %r" % (bad, rid))
+    return run
+
+
+CASES.append(("header_request_id_only_sane_ids_echoed", _request_id_cases()))
+# lighttpd: header section over its limit (8 KiB default) -> 431
+add_server_reject("header_section_64k",
+                  lambda: raw_request(headers=[(b"X-Junk", b"j" * 65536)], body=_B), 431)
+add_server_reject("header_namespace_64k",
+                  lambda: raw_request(ns=False, headers=[(b"X-Namespace", b"n" * 65536)], body=_B), 431)
+# bad header syntax: lighttpd 400 (never reaches the app)
+add_server_reject("header_space_before_colon", lambda: raw_request(headers=[b"X-Namespace : staging"],
+                                                           body=_B), 400)
+# obs-fold: lighttpd unfolds the continuation line into the value (RFC
+# 9112 5.2 allows replacing it by SP), so the namespace becomes
+# "prod uction": not found. Folding cannot smuggle a second header in.
+add_app_raw("header_obs_fold_stays_one_value",
+            lambda: raw_request(ns=False, headers=[b"X-Namespace: prod", b" uction"], body=_B),
+            404, "NotFoundError")
+add_server_reject("header_nul_in_value", lambda: raw_request(headers=[b"X-Foo: a\x00b"], body=_B), 400)
+add_server_reject("header_bare_cr_in_value", lambda: raw_request(headers=[b"X-Foo: a\rb"], body=_B), 400)
+add_server_reject("header_no_colon", lambda: raw_request(headers=[b"NoColonHere"], body=_B), 400)
+add_server_reject("header_ctrl_in_name", lambda: raw_request(headers=[b"X-F\x01oo: a"], body=_B), 400)
+add_server_reject("request_no_host_http11", lambda: raw_request(body=_B).replace(
+    b"Host: ", b"X-Not-Host: "), 400)
+add_server_reject("request_bad_version", lambda: raw_request(body=_B, version=b"HTTP/9.9"), 505)
+add_server_reject("request_lowercase_method", lambda: raw_request(b"patch", body=_B), 501)
+add_server_reject("request_garbage_line", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\0" * 64,
+                  400)
+# X_Namespace (underscore) is folded by lighttpd into HTTP_X_NAMESPACE, so
+# with X-Namespace it counts as sent twice: 400 (never the wrong tenant).
+add_app_raw("header_underscore_namespace_counts_twice",
+            lambda: raw_request(b"GET", ctype=None, clen=False, headers=[b"X_Namespace: staging"]),
+            400, "BadRequestError")
+
+# ---- 12. methods and query strings
+
+add_reject("method_delete_405", lambda: T.api("DELETE", TARGET), 405, "MethodNotAllowedError")
+add_reject("method_post_override_off_405", lambda: T.api(
+    "POST", TARGET, body=b'{"metadata":{"x":1}}', headers=[("X-HTTP-Method-Override", "PATCH")]),
+    405, "MethodNotAllowedError")
+add_reject("method_put_405", lambda: T.api("PUT", TARGET, body=b'{"metadata":{}}'), 405,
+           "MethodNotAllowedError")
+add_reject("method_options_405", lambda: T.api("OPTIONS", TARGET), 405, "MethodNotAllowedError")
+# methods lighttpd does not know: 501 from lighttpd itself
+add_status("method_unknown_purge_lighttpd_501", lambda: T.api("PURGE", TARGET), 501)
+# TRACE would echo the request (cross-site tracing): the app answers 405
+add_app_raw("method_trace_405", lambda: raw_request(b"TRACE", ctype=None, clen=False), 405,
+            "MethodNotAllowedError")
+
+for _name, _q, _param in [("bool_sql", "return_vectors=" + _seg(SQL), "return_vectors"),
+                          ("bool_empty", "return_vectors=", "return_vectors"),
+                          ("bool_flag_only", "return_vectors", "return_vectors"),
+                          ("bool_plus_space", "return_vectors=+true", "return_vectors"),
+                          ("bool_long", "return_vectors=" + "1" * 5000, "return_vectors"),
+                          ("bool_last_wins_bad", "return_vectors=1&return_vectors=maybe",
+                           "return_vectors"),
+                          ("bool_alias_bad", "return_presigned_urls=yes", "return_presigned_urls"),
+                          ("bool_bad_escape", "return_url=%zz", "return_url")]:
+    add_reject("query_" + _name, (lambda q: lambda: get(query=q))(_q), 422,
+               loc=["query", _param], vtype="type_error.bool")
+    add_reject("query_patch_" + _name,
+               (lambda q: lambda: patch('{"metadata":{"q":1}}', query=q))(_q), 422,
+               loc=["query", _param], vtype="type_error.bool")
+
+
+# %00 and %ff in the query: lighttpd answers 400 itself (the app would say
+# 422 for them, see http_query_param and the request fuzzer)
+for _name, _q in [("bool_nul", "return_vectors=%00"), ("bool_ff", "return_vectors=%ff")]:
+    add_status("query_%s_lighttpd_400" % _name, (lambda q: lambda: get(query=q))(_q), 400)
+    add_status("query_patch_%s_lighttpd_400" % _name,
+               (lambda q: lambda: patch('{"metadata":{"q":1}}', query=q))(_q), 400)
+
+
+def _query_ok(q, want_vector):
+    def run():
+        with db_unchanged():
+            d = T.expect_ok(get(query=q))
+            T.eq("vector" in d, want_vector, "vector present for %r" % q)
+    return run
+
+
+for _name, _q, _want in [("encoded_true", "return_vectors=%74rue", True),
+                         ("mixed_case", "return_vectors=TrUe", True),
+                         ("last_wins_good", "return_vectors=maybe&return_vectors=1", True),
+                         ("array_syntax_ignored", "return_vectors[]=1", False),
+                         ("unknown_param_ignored", "x=%27%3B--&" + _seg(SQL) + "=1", False),
+                         ("fragment_like", "return_vectors=0%23x", None)]:
+    if _want is None:
+        add_reject("query_" + _name, (lambda q: lambda: get(query=q))(_q), 422,
+                   loc=["query", "return_vectors"], vtype="type_error.bool")
+    else:
+        CASES.append(("query_" + _name, _query_ok(_q, _want)))
+
+
+# ---- 13. order of checks under combined hostility (contract section 4)
+
+add_reject("order_unknown_route_beats_everything",
+           lambda: T.request("PATCH", "/v1/collections/%27/documnts/x",
+                             [("Content-Type", "text/plain")], b"\xff"), 404, "NotFoundError")
+add_reject("order_bad_key_beats_bad_namespace_and_body",
+           lambda: patch(b"\xff", key="sk_live_" + "Z" * 40, ns=SQL), 401, "UnauthorizedError")
+add_reject("order_namespace_beats_media_type",
+           lambda: patch(b"x", ns=SQL, ctype="text/plain"), 404, "NotFoundError")
+add_reject("order_media_type_beats_size",
+           lambda: patch(_big_body(BODY_LIMIT * 2), ctype="application/xml"), 415,
+           "UnsupportedMediaTypeError")
+add_reject("order_size_beats_syntax",
+           lambda: patch(b"\xff" * (BODY_LIMIT + 1)), 413, "PayloadTooLargeError")
+add_reject("order_syntax_beats_missing_collection",
+           lambda: T.api("PATCH", "doc_seed1", col=_seg(SQL), body=b"{"), 422)
+add_reject("order_syntax_beats_missing_document",
+           lambda: T.api("PATCH", _seg(SQL), body=b'{"metadata":[]}'), 422)
+add_reject("order_precondition_beats_readonly",
+           lambda: patch('{"document_id":"doc_x"}', headers=[("If-Match", '"0"')]), 412,
+           "PreconditionFailedError")
+
+
+# ------------------------------------------------------------------ runner
+
+def main(argv):
+    global VERBOSE, TARGET
+    filters = []
+    stop_first = False
+    args = list(argv)
+    while args:
+        a = args.pop(0)
+        if a == "-k" and args:
+            filters.append(args.pop(0))
+        elif a == "-v":
+            VERBOSE = True
+        elif a == "-x":
+            stop_first = True
+        elif a in ("-l", "--list"):
+            for name, _ in CASES:
+                print(name)
+            print("%d cases" % len(CASES))
+            return 0
+        else:
+            print("usage: test_hostile.py [-k SUBSTRING]... [-v] [-x] [-l]", file=sys.stderr)
+            return 2
+    if not T.BASE or not os.environ.get("DOCAPI_TEST_SEED"):
+        print("test_hostile.py: run me through tests/integration/run_hostile.sh", file=sys.stderr)
+        print("0 passed, 1 failed")
+        return 1
+    with open(os.environ["DOCAPI_TEST_SEED"]) as f:
+        T.SEED.update(json.load(f))
+    TARGET = T.new_doc()
+    passed = failed = 0
+    failures = []
+    names = set()
+    for name, fn in CASES:
+        if name in names:
+            raise SystemExit("duplicate case name %s" % name)
+        names.add(name)
+        if filters and not any(f in name for f in filters):
+            continue
+        t0 = time.time()
+        try:
+            fn()
+        except Exception as e:  # noqa: a test runner reports everything
+            failed += 1
+            reason = str(e) if isinstance(e, AssertionError) else "%s: %s" % (type(e).__name__, e)
+            print("FAIL %s: %s" % (name, reason.replace("\n", "\n    ")[:1500]), flush=True)
+            if VERBOSE or not isinstance(e, AssertionError):
+                traceback.print_exc(file=sys.stdout)
+            failures.append(name)
+            if stop_first:
+                break
+            # a case that wrongly wrote may have broken the shared target:
+            # the next cases get a fresh one, so one failure stays one
+            TARGET = T.new_doc()
+            continue
+        passed += 1
+        print("ok %s (%.2fs)" % (name, time.time() - t0) if VERBOSE else "ok %s" % name, flush=True)
+    # the stack must still be healthy after all that
+    try:
+        T.expect_ok(T.request("GET", "/healthz"))
+        T.expect_ok(get("doc_seed1"))
+        passed += 1
+        print("ok still_healthy_afterwards", flush=True)
+    except Exception as e:  # noqa
+        failed += 1
+        failures.append("still_healthy_afterwards")
+        print("FAIL still_healthy_afterwards: %s" % e, flush=True)
+    if failures:
+        print("failed: " + " ".join(failures))
+    summary = "%d passed, %d failed" % (passed, failed)
+    if T.STACK_TMP:
+        try:
+            with open(os.path.join(T.STACK_TMP, "summary"), "w") as f:
+                f.write(summary + "\n")
+        except OSError:
+            pass
+    print(summary, flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -12,6 +12,7 @@ PACKAGES=(
     libfcgi-dev libjson-c-dev libpq-dev libcurl4-openssl-dev libssl-dev
     postgresql lighttpd curl python3 procps
     apache2 libapache2-mod-fcgid nginx spawn-fcgi
+    clang libclang-rt-14-dev valgrind
     nodejs
 )
 # --- presigning tests: node runs @20minutes/s3rver (tests/s3). npm ships

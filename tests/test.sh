@@ -1,8 +1,11 @@
 #!/bin/bash
 # test.sh - the whole test suite, from a fresh Debian 12 machine:
-# installs what is missing, builds, runs the unit tests (make check) and the
-# integration suite (real lighttpd + PostgreSQL), and ends with one line
-# "N passed, M failed". Exit status 0 only when everything passed.
+# installs what is missing, builds, and runs the unit tests (make check),
+# the integration suite (real lighttpd + PostgreSQL), presigning against a
+# signature-checking S3 server, the hostile-input battery, the same suite
+# behind every supported web server, a libFuzzer smoke run and an
+# ASan/UBSan build of the suites. Ends with one line "N passed, M failed";
+# exit status 0 only when everything passed. About 20 minutes here.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -37,19 +40,26 @@ for t in tests/unit/test_*.log; do
     add_summary "$t"
 done
 
-echo "== integration tests (lighttpd + PostgreSQL)"
-log=$(mktemp)
-BUILD_DIR=$ROOT tests/integration/run.sh 2>&1 | tee "$log"
-add_summary "$log"
-rm -f "$log"
+# Each suite prints its own closing "N passed, M failed"; run_suite adds it.
+run_suite() {
+    local title=$1
+    shift
+    echo "== $title"
+    local log
+    log=$(mktemp)
+    BUILD_DIR=$ROOT "$@" 2>&1 | tee "$log"
+    add_summary "$log"
+    rm -f "$log"
+}
 
-# --- presigning (return_url=true): s3rver + fake IMDS/ECS, tests/integration/run_presign.sh ---
-echo "== presigning tests (lighttpd + PostgreSQL + s3rver + fake IMDS)"
-log=$(mktemp)
-BUILD_DIR=$ROOT tests/integration/run_presign.sh 2>&1 | tee "$log"
-add_summary "$log"
-rm -f "$log"
-# --- end presigning ---
+run_suite "integration tests (lighttpd + PostgreSQL)" tests/integration/run.sh
+run_suite "presigning (s3rver verifying SigV4, fake IMDSv2/ECS)" tests/integration/run_presign.sh
+run_suite "hostile input battery" tests/integration/run_hostile.sh
+run_suite "server matrix (lighttpd, Apache fcgid/proxy_fcgi/CGI, nginx)" \
+    tests/integration/run_matrix.sh
+run_suite "fuzz smoke (libFuzzer, 30 s per harness)" env FUZZ_PARALLEL=2 tests/fuzz/run.sh 30
+run_suite "ASan + UBSan build: unit, integration and hostile suites" \
+    tests/reliability/sanitizers.sh --hostile
 
 echo "== total"
 echo "$passed passed, $failed failed"

@@ -7,6 +7,7 @@
  * the caller's document exactly as it was.
  */
 #include "jsonpatch.h"
+#include "util.h"
 
 #include <limits.h>
 #include <stdint.h>
@@ -39,15 +40,6 @@ struct jp_op {
 	struct jp_ptr from;
 	struct json_object *value;
 };
-
-static void *jp_xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (!p)
-		abort();
-	return p;
-}
 
 /* Deep copy (NULL stays NULL); caller owns the result. Aborts on failure. */
 static struct json_object *jp_copy(struct json_object *src)
@@ -145,8 +137,8 @@ static int jp_ptr_parse(struct jp_ptr *p, const char *s, size_t len)
 	p->n = n;
 	p->text = s;
 	p->text_len = len;
-	p->tok = jp_xmalloc(n * sizeof(*p->tok));
-	p->buf = jp_xmalloc(len + 1);
+	p->tok = xmalloc(n * sizeof(*p->tok));
+	p->buf = xmalloc(len + 1);
 	w = p->buf;
 	n = 0;
 	for (i = 0; i < len; i++) {

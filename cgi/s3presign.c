@@ -1,5 +1,6 @@
 /* s3presign.c: SigV4 query presigning of S3 GET URLs (see s3presign.h) */
 #include "s3presign.h"
+#include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -246,15 +247,6 @@ static int signing_slot(struct presign_cache *c, const char *secret,
 	*out = s;
 	*derived = 1;
 	return ok ? PRESIGN_OK : PRESIGN_ECRYPTO;
-}
-
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n);
-
-	if (p == NULL)
-		abort();
-	return p;
 }
 
 static int bucket_char(char ch)

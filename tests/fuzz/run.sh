@@ -86,7 +86,7 @@ build() {
             srcs="$C/jsonpatch.c $C/body.c $C/http.c $C/util.c"
             libs="$LIBS_JSON $LIBS_SSL -lm" ;;
         s3presign)
-            srcs="$C/s3presign.c"
+            srcs="$C/s3presign.c $C/util.c"
             libs="$LIBS_SSL" ;;
         config)
             srcs="$C/config.c $C/log.c $C/util.c"

@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How JSON is written to the database: compact, '/' not escaped. */
+#define JSON_COMPACT (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 /* A PATCH that loses a race retries under a row lock, which cannot lose;
  * this bound only guards against a bug. */
 #define MAX_WRITE_ATTEMPTS 8
@@ -412,7 +415,6 @@ void h_document_patch(struct app *a, const char *const *params)
 
 	row = lk.doc;
 	for (int attempt = 0;; attempt++) {
-
 		if (attempt == MAX_WRITE_ATTEMPTS) {
 			log_warn(req->request_id, "document %lld: gave up after %d "
 			         "concurrent updates", row.pk, attempt);
@@ -436,9 +438,9 @@ void h_document_patch(struct app *a, const char *const *params)
 		if (jp_equal(m, d.metadata) && jp_equal(b, d.blobs) && jp_equal(f, d.fields))
 			break; /* nothing changes: no write, same version */
 		/* The texts written are also the response's (owned by m, b, f). */
-		mt = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		bt = json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		ft = json_object_to_json_string_ext(f, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		mt = json_object_to_json_string_ext(m, JSON_COMPACT);
+		bt = json_object_to_json_string_ext(b, JSON_COMPACT);
+		ft = json_object_to_json_string_ext(f, JSON_COMPACT);
 		enum db_status st = db_update_doc(&a->db, req->request_id, d.pk,
 		                                  d.version, mt, bt, ft, &updated,
 		                                  &new_version, updated_at);

@@ -109,6 +109,11 @@ run_pgbench() {
     R[$tag,requests]=$(awk '/number of transactions actually processed/{print $6; exit}' "$f.pgb" | cut -d/ -f1)
     R[$tag,lat]=$(awk '/^latency average/{print $4; exit}' "$f.pgb")
     R[$tag,failed]=$(awk '/number of failed transactions/{print $5; exit}' "$f.pgb")
+    # A client that hits an SQL error is aborted: its transactions are missing.
+    if grep -q 'aborted' "$f.err" "$f.pgb" 2>/dev/null; then
+        blog "pgbench $tag: clients aborted: $(grep -h 'aborted' "$f.err" "$f.pgb" | head -n 3)"
+        R[$tag,aborted]=1
+    fi
     [ -n "${R[$tag,rps]}" ] || { blog "pgbench failed for $tag: $(head -c 600 "$f.err")"; R[$tag,rps]=0; R[$tag,requests]=0; }
     # shellcheck disable=SC2086
     set -- $before $after $t
@@ -135,14 +140,18 @@ blog "GET $s_get ($GET_BYTES bytes), PATCH $s_patch, GET return_url=true $s_url 
 SQLCHECK=$STACK_TMP/sqlcheck.txt
 : >"$SQLCHECK"
 pg_psql -c "ALTER SYSTEM SET pg_stat_statements.track = 'top'" -c "SELECT pg_reload_conf()" >/dev/null
-for sc in get patch_random patch_hot; do
+# With BENCH_BASELINE, the same for the baseline build (its own lighttpd).
+for lt in main ${BENCH_BASELINE:+base}; do
+  for sc in get patch_random patch_hot; do
     pg_psql -At -c "SELECT pg_stat_statements_reset()" >/dev/null
-    BENCH_SECONDS=2 run_wrk "check_$sc" main "$sc" 16
-    n=${R[check_$sc,requests]}
+    BENCH_SECONDS=2 run_wrk "check_${lt}_$sc" "$lt" "$sc" 16
+    n=${R[check_${lt}_$sc,requests]}
     {
-        printf '%s: %s requests (16 conns, 2 s); statements per request:\n' "$sc" "$n"
+        printf '%s%s: %s requests (16 conns, 2 s, non-2xx %s); statements per request:\n' \
+            "$([ "$lt" = base ] && echo 'baseline ')" "$sc" "$n" "${R[check_${lt}_$sc,non2xx]}"
         pg_psql -At -F ' | ' -c "SELECT round(calls::numeric / $n, 3), round(mean_exec_time::numeric * 1000, 1) || ' us', left(regexp_replace(query, '\s+', ' ', 'g'), 110) FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' AND calls > 0 ORDER BY calls DESC"
     } >>"$SQLCHECK"
+  done
 done
 pg_psql -c "ALTER SYSTEM SET pg_stat_statements.track = 'none'" -c "SELECT pg_reload_conf()" >/dev/null
 cat "$SQLCHECK" >&2
@@ -217,7 +226,7 @@ done
         done
         for s in patch_random patch_hot get get10; do
             k="p,$s,$c"; [ -n "${R[$k,rps]:-}" ] || continue; n=${R[$k,requests]}
-            printf '| L_db %s (%s) | %s | %.0f | avg %s | - | - | %s | - | - | %s | %s |\n' "$s" "$(sc_sql "$s")" "$c" "${R[$k,rps]}" \
+            printf '| L_db %s (%s%s) | %s | %.0f | avg %s | - | - | %s | - | - | %s | %s |\n' "$s" "$(sc_sql "$s")" "${R[$k,aborted]:+, CLIENTS ABORTED}" "$c" "${R[$k,rps]}" \
                 "${R[$k,lat]}" "$(per_req "${R[$k,client]}" "$n")" "$(per_req "${R[$k,postgres]}" "$n")" \
                 "$(per_req "${R[$k,machine]}" "$n")"
         done

@@ -2,6 +2,7 @@
 # Soak test: one FastCGI worker, many mixed requests, RSS before and after.
 #
 #   tests/reliability/soak.sh [REQUESTS]      (default 20000)
+#   tests/reliability/soak.sh 1000000         (the long run: ~10 min here)
 #
 # Starts a private PostgreSQL and one lighttpd with ONE docapi worker
 # (scripts/stack.sh), seeds a few documents, then drives that worker with a
@@ -15,8 +16,15 @@
 # (default 2048) between warm-up and end: per the design notes nothing per
 # request may survive the request.
 #
+# SOAK_CLIENTS (default 2) keep-alive connections send the requests, so the
+# one worker never waits for the client; it still serves one request at a
+# time. RSS is also sampled every 10 % (printed as progress lines).
+# SOAK_MAX_SECONDS (default: none) stops the run after that long, judges
+# what ran, and prints the rate and the time the full REQUESTS would take.
+#
 # Environment: BUILD_DIR (default: the source tree), DOCAPI_FCGI,
-# DOCAPI_ADMIN, SOAK_MAX_GROWTH_KB, STACK_KEEP_TMP, PYTHON.
+# DOCAPI_ADMIN, SOAK_MAX_GROWTH_KB, SOAK_CLIENTS, SOAK_MAX_SECONDS,
+# STACK_KEEP_TMP, PYTHON.
 # Prints the figures and, last, "N passed, M failed".
 set -euo pipefail
 
@@ -55,9 +63,10 @@ WORKER=$(lighttpd_worker_pids main | head -n 1)
 
 set +e
 "$PYTHON" - "$(lighttpd_port main)" "$COL" "$KEY_W" "$KEY_R" "$REQUESTS" "$WORKER" \
-    "${SOAK_MAX_GROWTH_KB:-2048}" <<'PY'
-import http.client, json, os, random, sys, time
+    "${SOAK_MAX_GROWTH_KB:-2048}" "${SOAK_CLIENTS:-2}" "${SOAK_MAX_SECONDS:-0}" <<'PY'
+import http.client, json, os, random, sys, threading, time
 port, col, kw, kr, total, worker, max_growth = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6], int(sys.argv[7])
+nclients, max_seconds = max(1, int(sys.argv[8])), float(sys.argv[9])
 
 def rss():
     with open("/proc/%s/status" % worker) as f:
@@ -65,21 +74,20 @@ def rss():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
 
-conn = None
+tls = threading.local()
 def send(method, path, headers, body=None):
-    global conn
     for attempt in range(2):
         try:
-            if conn is None:
-                conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=30)
-            conn.request(method, path, body=body, headers=headers)
-            r = conn.getresponse()
+            if getattr(tls, "conn", None) is None:
+                tls.conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=30)
+            tls.conn.request(method, path, body=body, headers=headers)
+            r = tls.conn.getresponse()
             r.read()
             if r.getheader("Connection", "").lower() == "close":
-                conn.close(); conn = None
+                tls.conn.close(); tls.conn = None
             return r.status
         except (http.client.HTTPException, OSError):
-            conn = None
+            tls.conn = None
             if attempt:
                 raise
 
@@ -122,31 +130,76 @@ mix = [
     lambda d: ("GET", "/nope", {}, None),
 ]
 rare = [lambda d: ("PATCH", P % d, MP, big)]   # 413, now and then (it is slow to send)
-random.seed(1)
 status_counts = {}
 errors5xx = 0
 warm = max(1, total // 10)
+step = max(1, total // 10)
 t0 = time.time()
 rss_start = None
-for i in range(total):
-    d = "doc_soak%d" % random.randint(1, 4)
-    f = random.choice(rare) if i % 997 == 0 else random.choice(mix)
-    m, p, h, b = f(d)
-    if isinstance(b, str):
-        b = b.encode()
-    st = send(m, p, h, b)
-    status_counts[st] = status_counts.get(st, 0) + 1
-    if st >= 500:
-        errors5xx += 1
-    if i + 1 == warm:
-        rss_start = rss()
+lock = threading.Lock()
+next_i = 0
+done = 0
+stopped_early = False
+failure = []
+
+def client(seed):
+    global next_i, done, errors5xx, rss_start, stopped_early
+    rng = random.Random(seed)
+    while True:
+        with lock:
+            if next_i >= total:
+                return
+            if max_seconds and time.time() - t0 > max_seconds:
+                stopped_early = True
+                return
+            i = next_i
+            next_i += 1
+        d = "doc_soak%d" % rng.randint(1, 4)
+        f = rng.choice(rare) if i % 997 == 0 else rng.choice(mix)
+        m, p, h, b = f(d)
+        if isinstance(b, str):
+            b = b.encode()
+        try:
+            st = send(m, p, h, b)
+        except Exception as e:
+            with lock:
+                failure.append("request %d (%s %s): %s" % (i, m, p, e))
+                stopped_early = True
+                next_i = total  # stop everyone: the worker is gone or hung
+            return
+        with lock:
+            status_counts[st] = status_counts.get(st, 0) + 1
+            if st >= 500:
+                errors5xx += 1
+            done += 1
+            n = done
+        if n == warm:
+            rss_start = rss()
+        if n % step == 0:
+            el = time.time() - t0
+            print("soak: %d requests, %.0f s, %.0f/s, worker RSS %d kB" % (n, el, n / el, rss()),
+                  flush=True)
+
+threads = [threading.Thread(target=client, args=(1 + k,)) for k in range(nclients)]
+for th in threads:
+    th.start()
+for th in threads:
+    th.join()
 rss_end = rss()
 dt = time.time() - t0
-print("soak: %d requests in %.1f s (%.0f/s), statuses %s" % (total, dt, total / dt,
+if rss_start is None:
+    rss_start = rss_end
+print("soak: %d requests in %.1f s (%.0f/s) over %d connections, statuses %s" % (
+      done, dt, done / dt, nclients,
       " ".join("%d:%d" % kv for kv in sorted(status_counts.items()))))
+if done < total:
+    print("soak: stopped after %d of %d requests; at %.0f/s all %d take %.0f s (%.1f min)"
+          % (done, total, done / dt, total, total / (done / dt), total / (done / dt) / 60))
 print("soak: worker %s RSS after warm-up (%d requests) %d kB, at the end %d kB (%+d kB)"
       % (worker, warm, rss_start, rss_end, rss_end - rss_start))
 ok = True
+for f in failure:
+    print("FAIL no response: " + f); ok = False
 if errors5xx:
     print("FAIL %d responses were 5xx" % errors5xx); ok = False
 if rss_end - rss_start > max_growth:

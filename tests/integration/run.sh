@@ -29,30 +29,14 @@ export DOCAPI_FCGI DOCAPI_ADMIN DOCAPI_SQL_DIR DOCAPI_PROCS
 # The caller's overrides must not leak into the app or the admin CLI.
 unset DOCAPI_DATABASE_URL DOCAPI_MOUNT_PREFIX DOCAPI_BODY_LIMIT DOCAPI_LOG_LEVEL DOCAPI_CONF
 
-setup_failed() {
-    echo "integration setup failed: $*" >&2
-    echo "0 passed, 1 failed"
-    exit 1
-}
-
-for b in "$DOCAPI_FCGI" "$DOCAPI_ADMIN"; do
-    [ -x "$b" ] || setup_failed "$b not found (build first: ./autogen.sh && ./configure && make, or set BUILD_DIR)"
-done
-[ -d "$DOCAPI_SQL_DIR" ] || setup_failed "no migrations folder $DOCAPI_SQL_DIR"
-command -v lighttpd >/dev/null || setup_failed "lighttpd is not installed"
-
+SUITE_NAME=integration
 # shellcheck source=scripts/stack.sh
 . "$SRC_DIR/scripts/stack.sh"
-
+# shellcheck source=tests/integration/suite_lib.sh
+. "$SRC_DIR/tests/integration/suite_lib.sh"
+suite_check_tools
 stack_init ""
-on_fail_logs() {
-    local f
-    for f in "$STACK_TMP"/lighttpd-*/app.log "$STACK_TMP"/lighttpd-*/error.log "$STACK_TMP"/postgresql.log; do
-        [ -s "$f" ] || continue
-        echo "----- last lines of ${f#"$STACK_TMP"/}" >&2
-        tail -n 15 "$f" >&2
-    done
-}
+on_fail_logs() { suite_fail_logs; }
 
 # Test a snapshot of the binaries, so that a rebuild during the run cannot
 # swap them underneath the suite.
@@ -63,29 +47,7 @@ fi
 DOCAPI_FCGI=$STACK_TMP/bin/docapi.fcgi
 DOCAPI_ADMIN=$STACK_TMP/bin/docapi-admin
 
-pg_start || setup_failed "PostgreSQL did not start"
-
-export DOCAPI_CONF=$STACK_TMP/docapi.conf
-docapi_write_conf "$DOCAPI_CONF" ""
-
-admin() {
-    # prints the admin's stdout; its stderr goes to admin.log
-    "$DOCAPI_ADMIN" "$@" 2>>"$STACK_TMP/admin.log"
-}
-need() {
-    # need VAR CMD...: VAR=$(CMD...) or fail the setup
-    local var=$1 out
-    shift
-    out=$(admin "$@") || {
-        tail -n 5 "$STACK_TMP/admin.log" >&2
-        setup_failed "docapi-admin $*"
-    }
-    out=${out%$'\n'}
-    [ -n "$out" ] || setup_failed "docapi-admin $* printed nothing"
-    printf -v "$var" '%s' "$out"
-}
-
-admin migrate >/dev/null || { tail -n 5 "$STACK_TMP/admin.log" >&2; setup_failed "docapi-admin migrate"; }
+suite_database
 
 # ---- seed: two organizations ----
 need ORG_A create-org acme

@@ -27,44 +27,15 @@ export DOCAPI_FCGI DOCAPI_ADMIN DOCAPI_SQL_DIR DOCAPI_PROCS
 unset DOCAPI_DATABASE_URL DOCAPI_MOUNT_PREFIX DOCAPI_BODY_LIMIT DOCAPI_LOG_LEVEL DOCAPI_CONF \
     DOCAPI_MAX_DEPTH DOCAPI_CONF_EXTRA AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
 
-setup_failed() {
-    echo "hostile setup failed: $*" >&2
-    echo "0 passed, 1 failed"
-    exit 1
-}
-
-for b in "$DOCAPI_FCGI" "$DOCAPI_ADMIN"; do
-    [ -x "$b" ] || setup_failed "$b not found (build first, or set BUILD_DIR)"
-done
-command -v lighttpd >/dev/null || setup_failed "lighttpd is not installed"
-
+SUITE_NAME=hostile
 # shellcheck source=scripts/stack.sh
 . "$SRC_DIR/scripts/stack.sh"
+# shellcheck source=tests/integration/suite_lib.sh
+. "$SRC_DIR/tests/integration/suite_lib.sh"
+suite_check_tools
 stack_init ""
-on_fail_logs() {
-    local f
-    for f in "$STACK_TMP"/lighttpd-*/app.log "$STACK_TMP"/lighttpd-*/error.log "$STACK_TMP"/postgresql.log; do
-        [ -s "$f" ] || continue
-        echo "----- last lines of ${f#"$STACK_TMP"/}" >&2
-        tail -n 15 "$f" >&2
-    done
-}
-
-pg_start || setup_failed "PostgreSQL did not start"
-export DOCAPI_CONF=$STACK_TMP/docapi.conf
-docapi_write_conf "$DOCAPI_CONF" ""
-
-admin() { "$DOCAPI_ADMIN" "$@" 2>>"$STACK_TMP/admin.log"; }
-need() {
-    local var=$1 out
-    shift
-    out=$(admin "$@") || { tail -n 5 "$STACK_TMP/admin.log" >&2; setup_failed "docapi-admin $*"; }
-    out=${out%$'\n'}
-    [ -n "$out" ] || setup_failed "docapi-admin $* printed nothing"
-    printf -v "$var" '%s' "$out"
-}
-
-admin migrate >/dev/null || { tail -n 5 "$STACK_TMP/admin.log" >&2; setup_failed "docapi-admin migrate"; }
+on_fail_logs() { suite_fail_logs; }
+suite_database
 need ORG_A create-org acme
 need ORG_B create-org globex
 need NS_PROD create-namespace --org "$ORG_A" production

@@ -46,16 +46,12 @@ unset DOCAPI_DATABASE_URL DOCAPI_MOUNT_PREFIX DOCAPI_BODY_LIMIT DOCAPI_LOG_LEVEL
     DOCAPI_CONF_EXTRA DOCAPI_CONF_FILE DOCAPI_PROCS STACK_COPY_ENV HTTP_PORT
 for v in $(env | grep -E '^(AWS_|DOCAPI_S3|DOCAPI_PRESIGN)' | cut -d= -f1); do unset "$v"; done
 
-setup_failed() {
-    echo "presign setup failed: $*" >&2
-    echo "0 passed, 1 failed"
-    exit 1
-}
-
-for b in "$DOCAPI_FCGI" "$DOCAPI_ADMIN"; do
-    [ -x "$b" ] || setup_failed "$b not found (build first: scripts/build.sh, or set BUILD_DIR)"
-done
-command -v lighttpd >/dev/null || setup_failed "lighttpd is not installed"
+SUITE_NAME=presign
+# shellcheck source=scripts/stack.sh
+. "$SRC_DIR/scripts/stack.sh"
+# shellcheck source=tests/integration/suite_lib.sh
+. "$SRC_DIR/tests/integration/suite_lib.sh"
+suite_check_tools
 command -v "$NODE" >/dev/null || setup_failed "node is not installed (scripts/install-deps.sh)"
 NODE_MAJOR=$("$NODE" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 NODE_HINT=""
@@ -74,40 +70,9 @@ if [ ! -d "$SRC_DIR/tests/s3/node_modules/@20minutes/s3rver" ]; then
         setup_failed "npm ci --prefix tests/s3"
 fi
 
-# shellcheck source=scripts/stack.sh
-. "$SRC_DIR/scripts/stack.sh"
-
 stack_init ""
-on_fail_logs() {
-    local f
-    for f in "$STACK_TMP"/lighttpd-*/app.log "$STACK_TMP"/lighttpd-*/error.log \
-        "$STACK_TMP"/s3rver.log "$STACK_TMP"/fake_imds.log; do
-        [ -s "$f" ] || continue
-        echo "----- last lines of ${f#"$STACK_TMP"/}" >&2
-        tail -n 15 "$f" >&2
-    done
-}
-
-pg_start || setup_failed "PostgreSQL did not start"
-export DOCAPI_CONF=$STACK_TMP/docapi.conf
-docapi_write_conf "$DOCAPI_CONF" ""
-
-admin() {
-    "$DOCAPI_ADMIN" "$@" 2>>"$STACK_TMP/admin.log"
-}
-need() {
-    local var=$1 out
-    shift
-    out=$(admin "$@") || {
-        tail -n 5 "$STACK_TMP/admin.log" >&2
-        setup_failed "docapi-admin $*"
-    }
-    out=${out%$'\n'}
-    [ -n "$out" ] || setup_failed "docapi-admin $* printed nothing"
-    printf -v "$var" '%s' "$out"
-}
-
-admin migrate >/dev/null || { tail -n 5 "$STACK_TMP/admin.log" >&2; setup_failed "docapi-admin migrate"; }
+on_fail_logs() { suite_fail_logs "$STACK_TMP"/s3rver.log "$STACK_TMP"/fake_imds.log; }
+suite_database
 need ORG create-org presign-org
 need NS create-namespace --org "$ORG" media
 need COL create-collection --namespace "$NS" assets

@@ -29,8 +29,10 @@ static const struct statement statements[] = {
 	  " LEFT JOIN documents d ON d.col_pk = c.id AND d.document_id = $6"
 	  " WHERE k.key_hash = $1" },
 	{ "update_doc", 5,
-	  "UPDATE documents SET metadata = $3::jsonb, document_blobs = $4::json,"
-	  " fields = $5::jsonb, version = version + 1, updated_at = now()"
+	  "UPDATE documents SET metadata = COALESCE($3::jsonb, metadata),"
+	  " document_blobs = COALESCE($4::json, document_blobs),"
+	  " fields = COALESCE($5::jsonb, fields),"
+	  " version = version + 1, updated_at = now()"
 	  " WHERE id = $1 AND version = $2"
 	  " RETURNING version, " TS("updated_at") },
 	{ "reload_doc", 1,

@@ -63,7 +63,9 @@ enum db_status db_lookup(struct db *db, const char *rid,
 void db_lookup_clear(struct db_lookup *lk);
 
 /*
- * Writes the new writable view if the row still has `version`. On success
+ * Writes the new writable view if the row still has `version`: metadata,
+ * blobs and fields are JSON texts, NULL for a column that keeps its stored
+ * value (PostgreSQL then neither parses nor recompresses it). On success
  * *updated is 1 and new_version/updated_at (33 bytes) are filled; *updated
  * is 0 when another writer got there first (the caller re-reads and retries).
  */

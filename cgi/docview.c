@@ -519,3 +519,108 @@ cleanup:
 	json_object_put(patched);
 	return rc;
 }
+
+/* ---- the short path of a merge patch ------------------------------------ */
+
+/* 1 when a value at the top of the document (level 2) nests too deep. */
+static int member_too_deep(struct json_object *val, int max_depth, struct verrs *v,
+                           const char *name)
+{
+	char msg[80];
+	if (!nests_deeper(val, max_depth - 1))
+		return 0;
+	snprintf(msg, sizeof msg, "the patched document nests deeper than %d levels",
+	         max_depth);
+	verr_add(v, msg, "value_error.json.depth", "body", name, NULL, NULL);
+	return 1;
+}
+
+enum docview_merge docview_merge_columns(const struct db_doc_row *row,
+                                         struct json_object *patch,
+                                         int max_depth, struct verrs *v,
+                                         struct json_object **metadata,
+                                         struct json_object **blobs,
+                                         struct json_object **fields)
+{
+	struct json_object *m = NULL, *b = NULL, *f = NULL, *stored = NULL, *x;
+	enum docview_merge rc = DOCVIEW_GENERAL;
+	int before = verr_count(v), touches_fields = 0;
+
+	*metadata = *blobs = *fields = NULL;
+	json_object_object_foreach(patch, k, val) {
+		(void)val;
+		if (strcmp(k, "metadata") == 0 || strcmp(k, "document_blobs") == 0 ||
+		    strcmp(k, "presigned_url") == 0 || strcmp(k, "presigned_urls") == 0)
+			continue;
+		if (docview_is_reserved(k))
+			goto cleanup; /* read-only: DOCVIEW_GENERAL */
+		touches_fields = 1;
+	}
+	rc = DOCVIEW_CORRUPT;
+	if (json_object_object_get_ex(patch, "metadata", &x)) {
+		if (!(m = parse_stored(row->metadata, json_type_object)))
+			goto cleanup;
+		if (jp_merge_is_noop(m, x)) {
+			json_object_put(m);
+			m = NULL;
+		} else {
+			m = jp_merge(m, x);
+			member_too_deep(m, max_depth, v, "metadata");
+		}
+	}
+	if (json_object_object_get_ex(patch, "document_blobs", &x)) {
+		if (!(stored = parse_stored(row->blobs, json_type_array)))
+			goto cleanup;
+		b = docview_canonical_blobs(x);
+		if (jp_equal(b, stored)) {
+			json_object_put(b);
+			b = NULL;
+		} else {
+			member_too_deep(b, max_depth, v, "document_blobs");
+		}
+	}
+	if (touches_fields) {
+		if (!(f = parse_stored(row->fields, json_type_object)))
+			goto cleanup;
+		int changed = 0;
+		json_object_object_foreach(patch, fk, fv) {
+			if (docview_is_reserved(fk) || jp_merge_is_noop(
+			    json_object_object_get(f, fk), fv))
+				continue;
+			changed = 1;
+			if (!fv) {
+				json_object_object_del(f, fk);
+				continue;
+			}
+			struct json_object *cur = NULL;
+			if (json_object_object_get_ex(f, fk, &cur))
+				json_object_get(cur);
+			struct json_object *merged = jp_merge(cur, fv);
+			if (merged == cur)
+				json_object_put(merged); /* merged in place, f keeps it */
+			else
+				json_object_object_add(f, fk, merged);
+			if (member_too_deep(merged, max_depth, v, fk))
+				break;
+		}
+		if (!changed) {
+			json_object_put(f);
+			f = NULL;
+		}
+	}
+	if (verr_count(v) > before) {
+		rc = DOCVIEW_INVALID;
+		goto cleanup;
+	}
+	*metadata = m;
+	*blobs = b;
+	*fields = f;
+	m = b = f = NULL;
+	rc = DOCVIEW_MERGED;
+cleanup:
+	json_object_put(m);
+	json_object_put(b);
+	json_object_put(f);
+	json_object_put(stored);
+	return rc;
+}

@@ -98,6 +98,35 @@ int docview_take_writable(const struct doc *d, struct json_object *patched,
                           struct json_object **blobs,
                           struct json_object **fields);
 
+/* docview_merge_columns() results. */
+enum docview_merge {
+	DOCVIEW_MERGED = 0,     /* outputs set; all NULL: nothing changes */
+	DOCVIEW_INVALID = -1,   /* problems added to v */
+	DOCVIEW_CORRUPT = -2,   /* a stored column it needed is not JSON */
+	DOCVIEW_GENERAL = 1     /* names a read-only field: use the general path */
+};
+
+/*
+ * The short path of a merge patch (already checked by the caller as an
+ * object whose metadata is an object and whose document_blobs are valid and
+ * normalised): applies it to the stored columns it names and only those.
+ * metadata is parsed and merged only when the patch has "metadata",
+ * fields only when it names a flat user field; document_blobs are replaced
+ * without reading the stored ones. Response-only members are ignored.
+ *
+ * On DOCVIEW_MERGED each output is the new value of its column, or NULL
+ * when the patch leaves that column as it is (caller owns; values may be
+ * shared with patch, which must outlive them). A patch naming any
+ * read-only field gets DOCVIEW_GENERAL: only docview_take_writable() knows
+ * whether it restates the stored value (allowed) or changes it (422).
+ */
+enum docview_merge docview_merge_columns(const struct db_doc_row *row,
+                                         struct json_object *patch,
+                                         int max_depth, struct verrs *v,
+                                         struct json_object **metadata,
+                                         struct json_object **blobs,
+                                         struct json_object **fields);
+
 /* Nesting accepted when reading stored JSON (beyond any max_depth). */
 #define DOCVIEW_STORED_DEPTH 1100
 

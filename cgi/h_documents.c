@@ -314,9 +314,9 @@ static void check_json_patch_syntax(struct json_object *ops, struct verrs *v)
 }
 
 /*
- * Applies the patch to d (the current stored version). Returns 0 with the
- * new writable parts in *m, *b, *f (caller owns), or -1 with the response
- * (409/422) set.
+ * The general path: the patch applied to the whole document d (the current
+ * stored version). Returns 0 with the new writable parts in *m, *b, *f
+ * (caller owns), or -1 with the response (409/422) set.
  */
 static int patch_document_or_reply(struct app *a, const struct doc *d,
                                    enum body_kind kind, struct json_object *patch,
@@ -360,6 +360,70 @@ static int patch_document_or_reply(struct app *a, const struct doc *d,
 cleanup:
 	verr_free(&v);
 	return rc;
+}
+
+/* Drops *now (sets it NULL) when it equals the stored value `was`. */
+static void drop_if_unchanged(struct json_object **now, struct json_object *was)
+{
+	if (*now && jp_equal(*now, was)) {
+		json_object_put(*now);
+		*now = NULL;
+	}
+}
+
+/*
+ * Applies the patch to the stored row. Returns 0 with the new value of each
+ * column that changes in *m, *b, *f (caller owns; NULL: keeps its stored
+ * value; all three NULL: nothing changes), or -1 with the response set.
+ * A merge patch of writable members touches only the columns it names;
+ * anything else goes through the whole document (d, caller frees).
+ */
+static int patch_row_or_reply(struct app *a, const struct db_doc_row *row,
+                              const char *docid, const char *col_id,
+                              enum body_kind kind, struct json_object *patch,
+                              struct doc *d, struct json_object **m,
+                              struct json_object **b, struct json_object **f)
+{
+	struct verrs v = { 0 };
+	int rc = -1;
+
+	if (kind == BODY_MERGE_PATCH) {
+		switch (docview_merge_columns(row, patch, (int)a->cfg->max_depth, &v,
+		                              m, b, f)) {
+		case DOCVIEW_MERGED:
+			rc = 0;
+			goto cleanup;
+		case DOCVIEW_INVALID:
+			verr_respond(&v, &a->resp);
+			goto cleanup;
+		case DOCVIEW_CORRUPT:
+			goto corrupt;
+		case DOCVIEW_GENERAL:
+			break;
+		}
+	}
+	docview_free(d);
+	if (docview_load(d, row, docid, col_id) != 0)
+		goto corrupt;
+	if (patch_document_or_reply(a, d, kind, patch, m, b, f))
+		goto cleanup;
+	drop_if_unchanged(m, d->metadata);
+	drop_if_unchanged(b, d->blobs);
+	drop_if_unchanged(f, d->fields);
+	rc = 0;
+	goto cleanup;
+corrupt:
+	log_error(a->req.request_id, "stored document %lld is corrupt", row->pk);
+	http_error(&a->resp, 500, "Internal server error", NULL);
+cleanup:
+	verr_free(&v);
+	return rc;
+}
+
+/* The column's new JSON text (owned by o), or NULL when it keeps its own. */
+static const char *text_or_null(struct json_object *o)
+{
+	return o ? json_object_to_json_string_ext(o, JSON_COMPACT) : NULL;
 }
 
 void h_document_patch(struct app *a, const char *const *params)
@@ -422,28 +486,23 @@ void h_document_patch(struct app *a, const char *const *params)
 			http_error(&a->resp, 503, "Document is busy, retry shortly", NULL);
 			goto cleanup;
 		}
-		docview_free(&d);
-		if (docview_load(&d, &row, docid, lk.col_id) != 0) {
-			log_error(req->request_id, "stored document %lld is corrupt", row.pk);
-			http_error(&a->resp, 500, "Internal server error", NULL);
-			goto cleanup;
-		}
-		if (req->if_match && !etag_list_matches(req->if_match, d.version, 0)) {
+		if (req->if_match && !etag_list_matches(req->if_match, row.version, 0)) {
 			http_error(&a->resp, 412, "If-Match does not match the current "
 			           "version of the document", NULL);
-			set_etag(&a->resp, d.version);
+			set_etag(&a->resp, row.version);
 			goto cleanup;
 		}
-		if (patch_document_or_reply(a, &d, kind, patch, &m, &b, &f))
+		if (patch_row_or_reply(a, &row, docid, lk.col_id, kind, patch, &d,
+		                       &m, &b, &f))
 			goto cleanup;
-		if (jp_equal(m, d.metadata) && jp_equal(b, d.blobs) && jp_equal(f, d.fields))
+		if (!m && !b && !f)
 			break; /* nothing changes: no write, same version */
 		/* The texts written are also the response's (owned by m, b, f). */
-		mt = json_object_to_json_string_ext(m, JSON_COMPACT);
-		bt = json_object_to_json_string_ext(b, JSON_COMPACT);
-		ft = json_object_to_json_string_ext(f, JSON_COMPACT);
-		enum db_status st = db_update_doc(&a->db, req->request_id, d.pk,
-		                                  d.version, mt, bt, ft, &updated,
+		mt = text_or_null(m);
+		bt = text_or_null(b);
+		ft = text_or_null(f);
+		enum db_status st = db_update_doc(&a->db, req->request_id, row.pk,
+		                                  row.version, mt, bt, ft, &updated,
 		                                  &new_version, updated_at);
 		if (st != DB_OK) {
 			if (st == DB_UNAVAILABLE)
@@ -462,7 +521,7 @@ void h_document_patch(struct app *a, const char *const *params)
 		m = b = f = NULL;
 		PQclear(reloaded);
 		reloaded = NULL;
-		st = db_reload_doc(&a->db, req->request_id, d.pk, &reloaded, &row);
+		st = db_reload_doc(&a->db, req->request_id, row.pk, &reloaded, &row);
 		if (st != DB_OK) {
 			http_error(&a->resp, st == DB_UNAVAILABLE ? 503 : 500,
 			           st == DB_UNAVAILABLE ? "Database unavailable, retry shortly"
@@ -477,13 +536,16 @@ void h_document_patch(struct app *a, const char *const *params)
 	}
 	texts_of_row(&t, &row, docid, lk.col_id);
 	if (updated) {
-		t.metadata = mt;
-		t.blobs = bt;
-		t.fields = ft;
+		if (mt)
+			t.metadata = mt;
+		if (bt)
+			t.blobs = bt;
+		if (ft)
+			t.fields = ft;
 		t.updated_at = updated_at;
 		reply_document(a, &t, b, new_version, &q, prefers_minimal(req->prefer));
 	} else {
-		reply_document(a, &t, d.blobs, d.version, &q, prefers_minimal(req->prefer));
+		reply_document(a, &t, NULL, row.version, &q, prefers_minimal(req->prefer));
 	}
 cleanup:
 	json_object_put(patch);

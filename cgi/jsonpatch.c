@@ -577,6 +577,29 @@ struct json_object *jp_merge(struct json_object *target,
 	return target;
 }
 
+int jp_merge_is_noop(struct json_object *target, struct json_object *patch)
+{
+	struct json_object_iter it;
+
+	if (!json_object_is_type(patch, json_type_object))
+		return jp_equal(target, patch);
+	if (!json_object_is_type(target, json_type_object))
+		return 0; /* the result is an object, target is not */
+	json_object_object_foreachC(patch, it) {
+		struct json_object *child = NULL;
+		int present = json_object_object_get_ex(target, it.key, &child);
+
+		if (!it.val) {
+			if (present)
+				return 0; /* removed */
+			continue;
+		}
+		if (!present || !jp_merge_is_noop(child, it.val))
+			return 0;
+	}
+	return 1;
+}
+
 /* Exact equality of two JSON numbers (int64, uint64 or double). */
 static int jp_num_equal(struct json_object *a, struct json_object *b)
 {

@@ -47,6 +47,13 @@ struct json_object *jp_merge(struct json_object *target,
                              struct json_object *patch);
 
 /*
+ * 1 when jp_merge(target, patch) would leave target as it is (equal by
+ * jp_equal() rules), 0 when it changes something. Computed without copying
+ * or modifying anything; both are borrowed.
+ */
+int jp_merge_is_noop(struct json_object *target, struct json_object *patch);
+
+/*
  * Checks that ops is a well-formed JSON Patch (an array of operations with
  * valid "op", "path", "from" and "value" members) without applying it.
  * ops is borrowed; err (may be NULL) is filled on failure. JP_OK or

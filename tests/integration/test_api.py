@@ -1026,6 +1026,42 @@ def flat_user_fields_set_and_removed():
     eq(expect_ok(get(doc)), d, "GET after flat field patch")
 
 
+def db_columns(doc_id, *cols):
+    check(ID_RE.match(doc_id), "bad id for SQL: %r" % doc_id)
+    return psql("SELECT %s FROM documents WHERE document_id = '%s'"
+                % (" || '|' || ".join("%s::text" % c for c in cols), doc_id))
+
+
+@test
+def patch_rewrites_only_the_columns_it_changes():
+    # A merge patch of metadata leaves the stored text of the other columns
+    # exactly as it was (document_blobs is json: its text is kept verbatim).
+    doc = new_doc()
+    others = db_columns(doc, "document_blobs", "fields", "sys", "vector")
+    d = expect_ok(patch(doc, {"metadata": {"only": 1}}))
+    eq(d["metadata"].get("only"), 1, "metadata.only")
+    eq(db_columns(doc, "document_blobs", "fields", "sys", "vector"), others,
+       "stored columns a metadata patch did not name")
+    # flat fields only: metadata and blobs untouched
+    meta = db_columns(doc, "metadata", "document_blobs")
+    expect_ok(patch(doc, {"cluster_id": "cl_only"}))
+    eq(db_columns(doc, "metadata", "document_blobs"), meta, "columns a flat-field patch did not name")
+    # all three at once, and the answer is what GET then reads
+    blobs = [{"field": "f", "url": "https://x.example/f.txt", "role": "aux", "type": "text"}]
+    d = expect_ok(patch(doc, {"metadata": {"only": None, "n": {"a": [1, 2]}},
+                              "document_blobs": blobs, "score": {"x": 1}, "cluster_id": None}))
+    eq(d["metadata"].get("n"), {"a": [1, 2]}, "metadata.n")
+    check("only" not in d["metadata"], "metadata.only not removed")
+    eq(d["document_blobs"], blobs, "document_blobs")
+    eq(d.get("score"), {"x": 1}, "score")
+    check("cluster_id" not in d, "cluster_id not removed")
+    eq(expect_ok(get(doc)), d, "GET after a patch of all writable columns")
+    # the same blobs again: a no-op, and the version stays
+    with unchanged(doc):
+        r = patch(doc, {"document_blobs": blobs, "score": {"x": 1.0}})
+        eq(expect_ok(r), d, "document after a no-op patch of blobs and a field")
+
+
 @test
 def if_match_mismatch_412():
     doc = new_doc()

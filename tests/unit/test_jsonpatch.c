@@ -92,6 +92,41 @@ static void test_merge_table(void)
 	}
 }
 
+/* jp_merge_is_noop() must say exactly whether jp_merge() changes the
+ * target: checked against a real merge of every merge case plus no-ops. */
+static void test_merge_noop(void)
+{
+	static const char *const noops[][2] = {
+		{ "{'a':1}", "{'a':1.0}" },
+		{ "{'a':{'b':[1,{'c':null}]}}", "{'a':{'b':[1,{'c':null}]}}" },
+		{ "{'a':1}", "{'b':null}" },
+		{ "{'a':{'b':2}}", "{'a':{'x':null}}" },
+		{ "{'e':null}", "{'e':null,'f':null}" },
+		{ "{'a':1}", "{'a':{}}" },
+		{ "{'a':{}}", "{'a':{}}" },
+		{ "{'a':null}", "{'a':{}}" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof noops / sizeof noops[0] + sizeof(merge_cases) /
+	            sizeof(merge_cases[0]); i++) {
+		int is_case = i < sizeof(merge_cases) / sizeof(merge_cases[0]);
+		size_t k = i - (is_case ? 0 : sizeof(merge_cases) / sizeof(merge_cases[0]));
+		const char *t = is_case ? merge_cases[i].target : noops[k][0];
+		const char *p = is_case ? merge_cases[i].patch : noops[k][1];
+		struct json_object *target = j(t), *patch = j(p);
+		struct json_object *merged = jp_merge(j(t), patch);
+		int want = jp_equal(merged, target);
+
+		if (jp_merge_is_noop(target, patch) != want)
+			fprintf(stderr, "noop(%s, %s) != %d\n", t, p, want);
+		CHECK(jp_merge_is_noop(target, patch) == want, "merge no-op predicate");
+		json_object_put(merged);
+		json_object_put(target);
+		json_object_put(patch);
+	}
+}
+
 static void test_merge_no_sharing(void)
 {
 	struct json_object *patch = j("{'a':{'b':[1,2]},'c':'s'}");
@@ -608,6 +643,7 @@ int main(void)
 	test_copy_bomb();
 	test_merge_table();
 	test_merge_no_sharing();
+	test_merge_noop();
 	test_patch_table();
 	test_a13_duplicate_op();
 	test_messages();

@@ -127,8 +127,10 @@ enum docview_merge docview_merge_columns(const struct db_doc_row *row,
                                          struct json_object **blobs,
                                          struct json_object **fields);
 
-/* Nesting accepted when reading stored JSON (beyond any max_depth). */
+/* Nesting accepted when reading stored JSON (beyond any max_depth), and
+ * the depth tried first (enough for nearly every document). */
 #define DOCVIEW_STORED_DEPTH 1100
+#define DOCVIEW_SHALLOW_DEPTH 64
 
 /* Parses stored JSON text; NULL when it is not JSON. Caller owns. */
 struct json_object *docview_parse_stored(const char *text);

@@ -1244,6 +1244,23 @@ def nesting_too_deep_422():
 
 
 @test
+def stored_document_deeper_than_max_depth():
+    # Written by SQL (not through the API): metadata nesting 200 levels, more
+    # than max_depth and the parser's first, shallow attempt. It is served
+    # as stored; a patch that keeps it is refused with 422, not a 500; one
+    # that removes it succeeds.
+    doc = new_doc()
+    check(ID_RE.match(doc), "bad id")
+    psql("UPDATE documents SET metadata = jsonb_build_object('deep', '%s'::jsonb, 'k', 1) "
+         "WHERE document_id = '%s'" % (nested(200), doc))
+    d = expect_ok(get(doc))
+    eq(json.dumps(d["metadata"]["deep"]), nested(200), "deep metadata as stored")
+    rejected(doc, lambda: patch(doc, {"metadata": {"k": 2}}), 422, locs=[["body", "metadata"]])
+    d = expect_ok(patch(doc, {"metadata": {"deep": None}}))
+    eq(d["metadata"], {"k": 1}, "metadata once the deep member is removed")
+
+
+@test
 def invalid_utf8_422():
     doc = new_doc()
     for raw in (b'{"metadata": {"t": "\xff\xfe"}}', b'{"metadata": {"t": "\xc0\xaf"}}',

@@ -263,9 +263,7 @@ void http_read_request(struct request *req, const struct http_io *io,
 	if (rid && sane_request_id(rid)) {
 		snprintf(req->request_id, sizeof req->request_id, "%s", rid);
 	} else {
-		unsigned char r[12];
-		util_random_bytes(r, sizeof r);
-		util_hex(r, sizeof r, req->request_id);
+		util_unique_id(req->request_id);
 	}
 
 	read_route(req, uri, script, pathinfo, mount_prefix);

@@ -116,6 +116,23 @@ void util_random_bytes(unsigned char *out, size_t n)
 	}
 }
 
+void util_unique_id(char *out)
+{
+	/* Per thread: 12 random bytes drawn once, the last 8 of which then count
+	 * up. Ids are unique (threads start 2^64 apart at random points) but not
+	 * secret, so no CSPRNG call per request. */
+	static _Thread_local unsigned char id[12];
+	static _Thread_local int seeded;
+
+	if (!seeded) {
+		util_random_bytes(id, sizeof id);
+		seeded = 1;
+	}
+	for (int i = (int)sizeof id - 1; i >= 4 && ++id[i] == 0; i--)
+		; /* big-endian increment with carry */
+	util_hex(id, sizeof id, out);
+}
+
 void util_random_base62(char *out, size_t n)
 {
 	static const char alphabet[] =

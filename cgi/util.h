@@ -40,6 +40,9 @@ void buf_free(struct buf *b);
 
 /* Fills out with n random bytes from the OS CSPRNG (aborts on failure). */
 void util_random_bytes(unsigned char *out, size_t n);
+/* Writes a new 24-hex-digit id and a NUL into out (25 bytes): request ids.
+ * Unique, but not a secret (one id predicts the thread's next). */
+void util_unique_id(char *out);
 /* Writes n random base62 characters and a NUL into out (n + 1 bytes). */
 void util_random_base62(char *out, size_t n);
 /* Lower-case hex of n bytes into out (2n + 1 bytes). */

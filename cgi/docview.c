@@ -1,6 +1,7 @@
 /* docview.c - see docview.h. */
 #include "docview.h"
 #include "jsonpatch.h"
+#include "jsontext.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -169,69 +170,139 @@ struct json_object *docview_canonical_blobs(struct json_object *blobs)
 	return out;
 }
 
-static void put_json(struct buf *out, struct json_object *o)
+/* A JSON string literal for s (ids, timestamps, URLs: short, usually plain). */
+static void put_string(struct buf *out, const char *s)
 {
-	size_t len;
-	const char *s = json_object_to_json_string_length(
-		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	buf_append(out, s, len);
+	static const char hex[] = "0123456789abcdef";
+	buf_putc(out, '"');
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '"' || c == '\\') {
+			buf_putc(out, '\\');
+			buf_putc(out, (char)c);
+		} else if (c < 0x20) {
+			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			buf_append(out, esc, sizeof esc);
+		} else {
+			buf_putc(out, (char)c);
+		}
+	}
+	buf_putc(out, '"');
 }
 
-int docview_presign_blobs(struct json_object *blobs, docview_sign_fn sign,
+/*
+ * The URL a blob's "url" value (JSON text) holds, NUL-terminated in scratch;
+ * NULL when it is not a string. Escaped strings (never written by docapi,
+ * possible by SQL) are decoded by json-c.
+ */
+static const char *url_of(struct jt_slice value, struct buf *scratch)
+{
+	/* struct buf keeps its data NUL-terminated. */
+	buf_reset(scratch);
+	if (value.len < 2 || value.p[0] != '"')
+		return NULL;
+	if (jt_plain(value)) {
+		buf_append(scratch, value.p + 1, value.len - 2);
+		return scratch->data;
+	}
+	buf_append(scratch, value.p, value.len);
+	struct json_object *o = docview_parse_stored(scratch->data);
+	const char *decoded = json_object_is_type(o, json_type_string)
+	                      ? json_object_get_string(o) : NULL;
+	buf_reset(scratch);
+	if (decoded) {
+		buf_puts(scratch, decoded);
+	}
+	json_object_put(o);
+	return decoded ? scratch->data : NULL;
+}
+
+int docview_presign_blobs(const char *blobs, docview_sign_fn sign,
                           void *sign_ctx, struct buf *blobs_out,
                           struct buf *urls_out, char **primary)
 {
-	size_t n;
-	struct json_object *out = NULL, *urls = NULL;
-	int seen_source = 0;
+	struct jt_iter arr;
+	struct jt_slice blob;
+	struct buf scratch = { 0 };
+	int seen_source = 0, n_urls = 0, rc = -1, more;
 
 	*primary = NULL;
-	if (!json_object_is_type(blobs, json_type_array))
-		return -1;
-	n = json_object_array_length(blobs);
-	out = json_object_new_array_ext((int)n);
-	urls = json_object_new_array();
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *b = json_object_array_get_idx(blobs, i);
-		struct json_object *copy = render_blob(b), *u, *role;
-		const char *url = NULL;
+	if (jt_begin(&arr, blobs, strlen(blobs), '[') != 0)
+		goto cleanup;
+	buf_putc(blobs_out, '[');
+	buf_putc(urls_out, '[');
+	/* Stored blobs are in contract order already (as GET serves them):
+	 * each is copied as it is, with its presigned_url added at the end. */
+	for (int i = 0; (more = jt_next_element(&arr, &blob)) == 1; i++) {
+		struct jt_iter members;
+		struct jt_slice k, val, url = { 0 }, field = { 0 }, object_key = { 0 };
+		int is_primary = 0, m;
 		char *signed_url = NULL;
-		int is_primary = 0;
+		const char *u;
 
-		json_object_array_add(out, copy);
-		/* The primary blob is the first with role "source", signable or not. */
-		if (!seen_source && json_object_object_get_ex(b, "role", &role) &&
-		    strcmp(json_object_get_string(role), "source") == 0)
-			is_primary = seen_source = 1;
-		if (json_object_object_get_ex(b, "url", &u))
-			url = json_object_get_string(u);
-		if (url && util_starts_with(url, "s3://"))
-			signed_url = sign(sign_ctx, url);
-		else if (url && (util_starts_with(url, "http://") ||
-		                 util_starts_with(url, "https://")))
-			signed_url = xstrdup(url);
-		if (!signed_url)
+		if (i)
+			buf_putc(blobs_out, ',');
+		if (jt_begin(&members, blob.p, blob.len, '{') != 0)
+			goto cleanup;
+		while ((m = jt_next_member(&members, &k, &val)) == 1) {
+			if (k.len == 3 && memcmp(k.p, "url", 3) == 0)
+				url = val;
+			else if (k.len == 5 && memcmp(k.p, "field", 5) == 0)
+				field = val;
+			else if (k.len == 10 && memcmp(k.p, "object_key", 10) == 0)
+				object_key = val;
+			/* The primary blob is the first with role "source",
+			 * signable or not. */
+			else if (k.len == 4 && memcmp(k.p, "role", 4) == 0 &&
+			         !seen_source && jt_string_is(val, "source"))
+				is_primary = seen_source = 1;
+		}
+		if (m < 0)
+			goto cleanup;
+		u = url.p ? url_of(url, &scratch) : NULL;
+		if (u && util_starts_with(u, "s3://"))
+			signed_url = sign(sign_ctx, u);
+		else if (u && (util_starts_with(u, "http://") ||
+		               util_starts_with(u, "https://")))
+			signed_url = xstrdup(u);
+		if (!signed_url) {
+			buf_append(blobs_out, blob.p, blob.len);
 			continue;
-		struct json_object *entry = json_object_new_object(), *f, *ok;
-		json_object_object_add(copy, "presigned_url",
-		                       json_object_new_string(signed_url));
-		json_object_object_get_ex(b, "field", &f);
-		json_object_object_add(entry, "key_name", json_object_get(f));
-		if (json_object_object_get_ex(b, "object_key", &ok))
-			add_copy(entry, "object_key", ok);
-		json_object_object_add(entry, "presigned_url",
-		                       json_object_new_string(signed_url));
-		json_object_array_add(urls, entry);
+		}
+		/* A blob with a url has a member, so "...}" becomes "...,pu}". */
+		buf_append(blobs_out, blob.p, (size_t)(members.p - 1 - blob.p));
+		buf_puts(blobs_out, ",\"presigned_url\":");
+		put_string(blobs_out, signed_url);
+		buf_putc(blobs_out, '}');
+		buf_puts(urls_out, n_urls++ ? ",{\"key_name\":" : "{\"key_name\":");
+		if (field.p)
+			buf_append(urls_out, field.p, field.len);
+		else
+			buf_puts(urls_out, "null");
+		if (object_key.p) {
+			buf_puts(urls_out, ",\"object_key\":");
+			buf_append(urls_out, object_key.p, object_key.len);
+		}
+		buf_puts(urls_out, ",\"presigned_url\":");
+		put_string(urls_out, signed_url);
+		buf_putc(urls_out, '}');
 		if (is_primary)
 			*primary = signed_url;
 		else
 			free(signed_url);
 	}
-	put_json(blobs_out, out);
-	put_json(urls_out, urls);
-	json_object_put(out);
-	json_object_put(urls);
-	return 0;
+	if (more < 0)
+		goto cleanup;
+	buf_putc(blobs_out, ']');
+	buf_putc(urls_out, ']');
+	rc = 0;
+cleanup:
+	if (rc != 0) {
+		free(*primary);
+		*primary = NULL;
+	}
+	buf_free(&scratch);
+	return rc;
 }
 
 struct json_object *docview_render(const struct doc *d)
@@ -256,26 +327,6 @@ struct json_object *docview_render(const struct doc *d)
 	json_object_object_add(o, "created_at", json_object_new_string(d->created_at));
 	json_object_object_add(o, "updated_at", json_object_new_string(d->updated_at));
 	return o;
-}
-
-/* A JSON string literal for s (ids and timestamps: short, usually plain). */
-static void put_string(struct buf *out, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	buf_putc(out, '"');
-	for (const char *p = s; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c == '"' || c == '\\') {
-			buf_putc(out, '\\');
-			buf_putc(out, (char)c);
-		} else if (c < 0x20) {
-			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-			buf_append(out, esc, sizeof esc);
-		} else {
-			buf_putc(out, (char)c);
-		}
-	}
-	buf_putc(out, '"');
 }
 
 /* Appends ",<members>" of an object's JSON text, or nothing for "{}". */

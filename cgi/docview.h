@@ -58,13 +58,15 @@ struct doc_texts {
 void docview_write(struct buf *out, const struct doc_texts *t);
 
 /*
- * Presigns a document_blobs array: writes the blobs with their
+ * Presigns a document_blobs array given as its stored JSON text (members in
+ * contract order, as GET serves it): writes the blobs with their
  * presigned_url into blobs_out and the presigned_urls array into urls_out
- * (both JSON text), and sets *primary to the URL of the first blob with
- * role "source" (malloc'd, caller frees; NULL when that blob has none).
- * Returns 0, or -1 when blobs is not an array.
+ * (both JSON text, NUL-terminated), and sets *primary to the URL of the
+ * first blob with role "source" (malloc'd, caller frees; NULL when that
+ * blob has none). Walks the text without parsing it. Returns 0, or -1 when
+ * blobs is not an array of objects.
  */
-int docview_presign_blobs(struct json_object *blobs, docview_sign_fn sign,
+int docview_presign_blobs(const char *blobs, docview_sign_fn sign,
                           void *sign_ctx, struct buf *blobs_out,
                           struct buf *urls_out, char **primary);
 

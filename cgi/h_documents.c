@@ -207,15 +207,12 @@ static void texts_of_row(struct doc_texts *t, const struct db_doc_row *row,
 
 /*
  * 200 with the document written straight from its JSON texts (or 204 for
- * Prefer: return=minimal). Only presigning parses anything: the blobs, from
- * `blobs` when the caller has them parsed already, else from t->blobs.
+ * Prefer: return=minimal). Nothing is parsed, presigning included.
  */
-static void reply_document(struct app *a, struct doc_texts *t,
-                           struct json_object *blobs, long long version,
+static void reply_document(struct app *a, struct doc_texts *t, long long version,
                            const struct doc_query *q, int minimal)
 {
 	struct buf signed_blobs = { 0 }, urls = { 0 };
-	struct json_object *parsed = NULL;
 	char *primary = NULL;
 
 	set_etag(&a->resp, version);
@@ -226,9 +223,7 @@ static void reply_document(struct app *a, struct doc_texts *t,
 	if (!q->return_vectors)
 		t->vector = NULL;
 	if (q->return_url) {
-		if (!blobs)
-			blobs = parsed = docview_parse_stored(t->blobs);
-		if (docview_presign_blobs(blobs, presign_glue_sign, a, &signed_blobs,
+		if (docview_presign_blobs(t->blobs, presign_glue_sign, a, &signed_blobs,
 		                          &urls, &primary) != 0) {
 			log_error(a->req.request_id, "stored document_blobs are corrupt");
 			http_error(&a->resp, 500, "Internal server error", NULL);
@@ -242,7 +237,6 @@ static void reply_document(struct app *a, struct doc_texts *t,
 	buf_reset(&a->resp.body);
 	docview_write(&a->resp.body, t);
 cleanup:
-	json_object_put(parsed);
 	buf_free(&signed_blobs);
 	buf_free(&urls);
 	free(primary);
@@ -277,7 +271,7 @@ void h_document_get(struct app *a, const char *const *params)
 		goto cleanup;
 	}
 	texts_of_row(&t, &lk.doc, docid, lk.col_id);
-	reply_document(a, &t, NULL, lk.doc.version, &q, 0);
+	reply_document(a, &t, lk.doc.version, &q, 0);
 cleanup:
 	verr_free(&v);
 	db_lookup_clear(&lk);
@@ -543,9 +537,9 @@ void h_document_patch(struct app *a, const char *const *params)
 		if (ft)
 			t.fields = ft;
 		t.updated_at = updated_at;
-		reply_document(a, &t, b, new_version, &q, prefers_minimal(req->prefer));
+		reply_document(a, &t, new_version, &q, prefers_minimal(req->prefer));
 	} else {
-		reply_document(a, &t, NULL, row.version, &q, prefers_minimal(req->prefer));
+		reply_document(a, &t, row.version, &q, prefers_minimal(req->prefer));
 	}
 cleanup:
 	json_object_put(patch);

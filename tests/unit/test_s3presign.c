@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #define T0 1369353600	/* 20130524T000000Z */
 #define AKID "AKIDEXAMPLE"
@@ -204,6 +206,66 @@ static void test_signing_keys(struct presign_cache *c)
 		CHECK_STR(d.signing_key, t[i].key, "kSigning");
 		presign_debug_free(&d);
 	}
+}
+
+static void hex(char *dst, const unsigned char *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sprintf(dst + 2 * i, "%02x", src[i]);
+}
+
+/* The module's own HMAC/SHA-256 against OpenSSL's EVP HMAC(), for secrets
+ * around the 64-byte HMAC block ("AWS4" + secret longer than a block is
+ * hashed first) and at the 508-byte limit: kSigning, the canonical request's
+ * hash inside the string to sign, and the signature over it. */
+static void test_hmac_reference(void)
+{
+	static const size_t lens[] = { 1, 40, 59, 60, 61, 62, 123, 124, 125, 508 };
+	struct presign_cache *c = presign_cache_new();
+	struct presign_request r = base();
+	struct presign_debug d;
+	char secret[PRESIGN_SECRET_MAX + 1], buf[2048], want[65];
+	unsigned char kbuf[4 + PRESIGN_SECRET_MAX], k[32], h[32];
+	unsigned int n;
+	size_t i, j, len;
+
+	CHECK(c != NULL, "cache_new");
+	for (i = 0; c && i < sizeof(lens) / sizeof(lens[0]); i++) {
+		for (j = 0; j < lens[i]; j++)
+			secret[j] = (char)('!' + (j * 7 + i) % 94);
+		secret[lens[i]] = '\0';
+		r.secret_key = secret;
+		r.region = i % 2 ? "eu-west-1" : "auto";
+		r.now = T0 + (time_t)i * 3601;
+		CHECK(presign_url(c, &r, buf, sizeof(buf), &len, &d) == PRESIGN_OK,
+		      "reference: signs");
+		if (!d.string_to_sign)
+			continue;
+		memcpy(kbuf, "AWS4", 4);
+		memcpy(kbuf + 4, secret, lens[i]);
+		HMAC(EVP_sha256(), kbuf, (int)(4 + lens[i]),
+		     (const unsigned char *)d.string_to_sign + 17, 8, k, &n);
+		HMAC(EVP_sha256(), k, 32, (const unsigned char *)r.region,
+		     strlen(r.region), k, &n);
+		HMAC(EVP_sha256(), k, 32, (const unsigned char *)"s3", 2, k, &n);
+		HMAC(EVP_sha256(), k, 32, (const unsigned char *)"aws4_request", 12, k, &n);
+		hex(want, k, 32);
+		CHECK_STR(d.signing_key, want, "reference: kSigning");
+		EVP_Digest(d.canonical_request, strlen(d.canonical_request), h, &n,
+		           EVP_sha256(), NULL);
+		hex(want, h, 32);
+		CHECK(strlen(d.string_to_sign) > 64 &&
+		      strcmp(d.string_to_sign + strlen(d.string_to_sign) - 64, want) == 0,
+		      "reference: canonical request hash");
+		HMAC(EVP_sha256(), k, 32, (const unsigned char *)d.string_to_sign,
+		     strlen(d.string_to_sign), h, &n);
+		hex(want, h, 32);
+		CHECK_STR(d.signature, want, "reference: signature");
+		presign_debug_free(&d);
+	}
+	presign_cache_free(c);
 }
 
 static void test_cache(void)
@@ -563,6 +625,7 @@ int main(void)
 	test_addressing(c);
 	test_query(c);
 	test_cache();
+	test_hmac_reference();
 	test_parse_s3_url();
 	presign_cache_free(c);
 	presign_debug_free(NULL);

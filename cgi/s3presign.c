@@ -1,4 +1,12 @@
 /* s3presign.c: SigV4 query presigning of S3 GET URLs (see s3presign.h) */
+
+/* SHA-256 through the low-level API: a SHA256_CTX is a plain struct, so the
+ * HMAC pads of a signing key are computed once and each URL starts from a
+ * struct copy, with no per-call EVP dispatch or allocation (an EVP_MD_CTX or
+ * EVP_MAC_CTX copy allocates in OpenSSL 3.0). The API is deprecated in 3.0
+ * but present; this file is the only user, hence the suppression here. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include "s3presign.h"
 #include "util.h"
 
@@ -6,29 +14,29 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
+#include <openssl/sha.h>
 
 #define CACHE_SLOTS 8
 #define ALGO "AWS4-HMAC-SHA256"
 #define SCOPE_TAIL "/s3/aws4_request"
+
+/* HMAC-SHA256 with one key: the hash states after the key block XOR ipad
+ * and XOR opad (RFC 2104). Secret-equivalent: wipe with OPENSSL_cleanse. */
+struct hmac_key {
+	SHA256_CTX inner, outer;
+};
 
 struct slot {
 	unsigned char id[32];	/* SHA-256 of the secret */
 	char date[8];		/* YYYYMMDD */
 	char region[PRESIGN_REGION_MAX + 1];
 	unsigned char key[32];	/* kSigning */
-	EVP_MAC_CTX *mac;	/* HMAC-SHA256, keyed with key after derivation */
+	struct hmac_key mac;	/* HMAC pads of key */
 	unsigned long used;	/* LRU stamp; 0 = empty */
 };
 
 struct presign_cache {
-	EVP_MD *sha256;
-	EVP_MAC *hmac;
-	EVP_MD_CTX *md;
-	int reinit_ok;		/* EVP_MAC_init(ctx, NULL, ...) keeps the key */
 	unsigned long tick;
 	struct slot slot[CACHE_SLOTS];
 };
@@ -124,48 +132,16 @@ static void hex_lower(char *dst, const unsigned char *src, size_t n)
 	dst[2 * n] = '\0';
 }
 
+/* Returns a zeroed cache; nothing can fail since SHA-256 is built in. */
 struct presign_cache *presign_cache_new(void)
 {
-	struct presign_cache *c = calloc(1, sizeof(*c));
-	OSSL_PARAM params[2];
-	int i;
-
-	if (c == NULL)
-		abort();
-	c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	c->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	c->md = EVP_MD_CTX_new();
-	if (c->sha256 == NULL || c->hmac == NULL || c->md == NULL)
-		goto fail;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	                                             (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	for (i = 0; i < CACHE_SLOTS; i++) {
-		c->slot[i].mac = EVP_MAC_CTX_new(c->hmac);
-		if (c->slot[i].mac == NULL ||
-		    !EVP_MAC_CTX_set_params(c->slot[i].mac, params))
-			goto fail;
-	}
-	/* Before 3.0.3 a NULL-key re-init silently kept the finished state
-	 * (openssl/openssl#17811); re-key every time there. */
-	c->reinit_ok = OpenSSL_version_num() >= 0x30000030L;
-	return c;
-fail:
-	presign_cache_free(c);
-	return NULL;
+	return xcalloc(1, sizeof(struct presign_cache));
 }
 
 void presign_cache_free(struct presign_cache *c)
 {
-	int i;
-
 	if (c == NULL)
 		return;
-	for (i = 0; i < CACHE_SLOTS; i++)
-		EVP_MAC_CTX_free(c->slot[i].mac);
-	EVP_MD_CTX_free(c->md);
-	EVP_MAC_free(c->hmac);
-	EVP_MD_free(c->sha256);
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);
 }
@@ -179,43 +155,77 @@ void presign_debug_free(struct presign_debug *dbg)
 	memset(dbg, 0, sizeof(*dbg));
 }
 
-static int hmac(EVP_MAC_CTX *ctx, const void *key, size_t klen,
-                const void *msg, size_t mlen, unsigned char out[32])
+/* Prepares h for HMAC-SHA256 under key (any length: a key longer than the
+ * 64-byte block is hashed first, as RFC 2104 says). */
+static void hmac_init(struct hmac_key *h, const void *key, size_t klen)
 {
-	size_t n = 0;
+	unsigned char block[SHA256_CBLOCK], pad[SHA256_CBLOCK];
+	size_t i;
 
-	return EVP_MAC_init(ctx, key, klen, NULL) &&
-	       EVP_MAC_update(ctx, msg, mlen) &&
-	       EVP_MAC_final(ctx, out, &n, 32) && n == 32;
+	memset(block, 0, sizeof(block));
+	if (klen > SHA256_CBLOCK)
+		SHA256(key, klen, block);
+	else
+		memcpy(block, key, klen);
+	for (i = 0; i < SHA256_CBLOCK; i++)
+		pad[i] = block[i] ^ 0x36;
+	SHA256_Init(&h->inner);
+	SHA256_Update(&h->inner, pad, SHA256_CBLOCK);
+	for (i = 0; i < SHA256_CBLOCK; i++)
+		pad[i] = block[i] ^ 0x5c;
+	SHA256_Init(&h->outer);
+	SHA256_Update(&h->outer, pad, SHA256_CBLOCK);
+	OPENSSL_cleanse(block, sizeof(block));
+	OPENSSL_cleanse(pad, sizeof(pad));
 }
 
-/* Finds or derives kSigning for (secret, date, region); on success the
- * slot's MAC context is ready (keyed, reset) for the string to sign. */
-static int signing_slot(struct presign_cache *c, const char *secret,
-                        size_t slen, const char *date, const char *region,
-                        struct slot **out, int *derived)
+/* Completes an HMAC: `inner` is a copy of h->inner that has absorbed the
+ * message; it is consumed (left wiped). */
+static void hmac_final(const struct hmac_key *h, SHA256_CTX *inner,
+                       unsigned char out[32])
+{
+	SHA256_CTX outer = h->outer;
+	unsigned char ihash[32];
+
+	SHA256_Final(ihash, inner);
+	SHA256_Update(&outer, ihash, sizeof(ihash));
+	SHA256_Final(out, &outer);
+}
+
+/* out = HMAC-SHA256(key, msg); out may alias key. */
+static void hmac(const void *key, size_t klen, const void *msg, size_t mlen,
+                 unsigned char out[32])
+{
+	struct hmac_key h;
+	SHA256_CTX inner;
+
+	hmac_init(&h, key, klen);
+	inner = h.inner;
+	SHA256_Update(&inner, msg, mlen);
+	hmac_final(&h, &inner, out);
+	OPENSSL_cleanse(&h, sizeof(h));
+}
+
+/* Finds or derives kSigning for (secret, date, region); the slot's HMAC pads
+ * are ready for the string to sign. */
+static struct slot *signing_slot(struct presign_cache *c, const char *secret,
+                                 size_t slen, const char *date,
+                                 const char *region, int *derived)
 {
 	unsigned char id[32], k[32];
 	unsigned char kbuf[4 + PRESIGN_SECRET_MAX];
 	struct slot *s, *victim = NULL;
-	unsigned int n = 0;
-	int i, ok;
+	int i;
 
-	if (!EVP_DigestInit_ex(c->md, c->sha256, NULL) ||
-	    !EVP_DigestUpdate(c->md, secret, slen) ||
-	    !EVP_DigestFinal_ex(c->md, id, &n))
-		return PRESIGN_ECRYPTO;
+	SHA256((const unsigned char *)secret, slen, id);
 	for (i = 0; i < CACHE_SLOTS; i++) {
 		s = &c->slot[i];
 		if (s->used && memcmp(s->id, id, 32) == 0 &&
 		    strcmp(s->region, region) == 0) {
 			if (memcmp(s->date, date, 8) == 0) {
 				s->used = ++c->tick;
-				*out = s;
 				*derived = 0;
-				ok = c->reinit_ok ? EVP_MAC_init(s->mac, NULL, 0, NULL)
-				                  : EVP_MAC_init(s->mac, s->key, 32, NULL);
-				return ok ? PRESIGN_OK : PRESIGN_ECRYPTO;
+				return s;
 			}
 			victim = s;	/* same credential and region, older day */
 		}
@@ -227,26 +237,22 @@ static int signing_slot(struct presign_cache *c, const char *secret,
 				victim = &c->slot[i];
 	}
 	s = victim;
-	s->used = 0;
 	memcpy(kbuf, "AWS4", 4);
 	memcpy(kbuf + 4, secret, slen);
-	ok = hmac(s->mac, kbuf, 4 + slen, date, 8, k) &&
-	     hmac(s->mac, k, 32, region, strlen(region), k) &&
-	     hmac(s->mac, k, 32, "s3", 2, k) &&
-	     hmac(s->mac, k, 32, "aws4_request", 12, k) &&
-	     EVP_MAC_init(s->mac, k, 32, NULL);
+	hmac(kbuf, 4 + slen, date, 8, k);
+	hmac(k, 32, region, strlen(region), k);
+	hmac(k, 32, "s3", 2, k);
+	hmac(k, 32, "aws4_request", 12, k);
 	OPENSSL_cleanse(kbuf, 4 + slen);
-	if (ok) {
-		memcpy(s->id, id, 32);
-		memcpy(s->date, date, 8);
-		strcpy(s->region, region);
-		memcpy(s->key, k, 32);
-		s->used = ++c->tick;
-	}
+	memcpy(s->id, id, 32);
+	memcpy(s->date, date, 8);
+	strcpy(s->region, region);
+	memcpy(s->key, k, 32);
+	hmac_init(&s->mac, k, 32);
+	s->used = ++c->tick;
 	OPENSSL_cleanse(k, sizeof(k));
-	*out = s;
 	*derived = 1;
-	return ok ? PRESIGN_OK : PRESIGN_ECRYPTO;
+	return s;
 }
 
 static int bucket_char(char ch)
@@ -404,10 +410,9 @@ static int span_cmp(const char *buf, const struct span *a, const struct span *b)
 
 /* Feeds the canonical request to SHA-256, and to a copy if debugging. */
 struct sink {
-	EVP_MD_CTX *md;
+	SHA256_CTX md;
 	char *copy;
 	size_t len;
-	int ok;
 };
 
 static void feed(struct sink *k, const char *p, size_t n)
@@ -415,7 +420,7 @@ static void feed(struct sink *k, const char *p, size_t n)
 	if (k->copy)
 		memcpy(k->copy + k->len, p, n);
 	k->len += n;
-	k->ok = k->ok && EVP_DigestUpdate(k->md, p, n);
+	SHA256_Update(&k->md, p, n);
 }
 
 /* One of the SigV4 query parameters this module sets (any case)? */
@@ -491,10 +496,10 @@ int presign_url(struct presign_cache *c, const struct presign_request *r,
 	char amzdate[17];
 	char sts[sizeof(ALGO) + 17 + 9 + PRESIGN_REGION_MAX + sizeof(SCOPE_TAIL) + 65];
 	struct out so = { sts, sizeof(sts), 0 };
+	SHA256_CTX mac;
 	unsigned char hash[32], sig[32];
-	size_t ns = 0, i, j, host_off, host_len, path_off, path_len, siglen = 0;
+	size_t ns = 0, i, j, host_off, host_len, path_off, path_len;
 	size_t rlen;
-	unsigned int hlen = 0;
 	int virt = 0, derived = 0, rc;
 
 	if (dbg)
@@ -589,10 +594,9 @@ int presign_url(struct presign_cache *c, const struct presign_request *r,
 	}
 
 	/* SHA-256 of the canonical request, read from the URL in place */
-	k.md = c->md;
 	k.copy = dbg ? xmalloc(o.len + host_len + 64) : NULL;
 	k.len = 0;
-	k.ok = EVP_DigestInit_ex(c->md, c->sha256, NULL);
+	SHA256_Init(&k.md);
 	feed(&k, LIT("GET\n"));
 	feed(&k, buf + path_off, path_len);
 	feed(&k, LIT("\n"));
@@ -604,10 +608,7 @@ int presign_url(struct presign_cache *c, const struct presign_request *r,
 	feed(&k, LIT("\nhost:"));
 	feed(&k, buf + host_off, host_len);
 	feed(&k, LIT("\n\nhost\nUNSIGNED-PAYLOAD"));
-	if (!k.ok || !EVP_DigestFinal_ex(c->md, hash, &hlen)) {
-		rc = PRESIGN_ECRYPTO;
-		goto cleanup;
-	}
+	SHA256_Final(hash, &k.md);
 
 	PUTS(&so, ALGO "\n");
 	put(&so, amzdate, 16);
@@ -619,15 +620,11 @@ int presign_url(struct presign_cache *c, const struct presign_request *r,
 	hex_lower(sts + so.len, hash, 32);
 	so.len += 64;
 
-	rc = signing_slot(c, r->secret_key, strlen(r->secret_key), amzdate,
-	                  r->region, &slot, &derived);
-	if (rc != PRESIGN_OK)
-		goto cleanup;
-	if (!EVP_MAC_update(slot->mac, (const unsigned char *)sts, so.len) ||
-	    !EVP_MAC_final(slot->mac, sig, &siglen, sizeof(sig))) {
-		rc = PRESIGN_ECRYPTO;
-		goto cleanup;
-	}
+	slot = signing_slot(c, r->secret_key, strlen(r->secret_key), amzdate,
+	                    r->region, &derived);
+	mac = slot->mac.inner;
+	SHA256_Update(&mac, sts, so.len);
+	hmac_final(&slot->mac, &mac, sig);
 	PUTS(&o, "&X-Amz-Signature=");
 	hex_lower(buf + o.len, sig, 32);
 	o.len += 64;
@@ -642,9 +639,7 @@ int presign_url(struct presign_cache *c, const struct presign_request *r,
 		hex_lower(dbg->signing_key, slot->key, 32);
 		dbg->key_derived = derived;
 	}
-cleanup:
-	free(k.copy);
-	return rc;
+	return PRESIGN_OK;
 }
 
 int presign_url_alloc(struct presign_cache *c, const struct presign_request *r,

@@ -27,8 +27,13 @@ struct hmac_key {
 	SHA256_CTX inner, outer;
 };
 
+/* One derived key and what it was derived from. The secret is kept to find
+ * the key again by comparison (a hash of it on every URL cost a SHA-256 and
+ * an EVP fetch); it is wiped with the slot on eviction and in
+ * presign_cache_free(), as the derived key is. */
 struct slot {
-	unsigned char id[32];	/* SHA-256 of the secret */
+	char secret[PRESIGN_SECRET_MAX];
+	size_t slen;		/* bytes of secret in use */
 	char date[8];		/* YYYYMMDD */
 	char region[PRESIGN_REGION_MAX + 1];
 	unsigned char key[32];	/* kSigning */
@@ -207,21 +212,22 @@ static void hmac(const void *key, size_t klen, const void *msg, size_t mlen,
 }
 
 /* Finds or derives kSigning for (secret, date, region); the slot's HMAC pads
- * are ready for the string to sign. */
+ * are ready for the string to sign. A slot matches only when its secret is
+ * byte for byte the same, so rotated credentials (even at the same address
+ * or under the same access key id) never meet a stale key. */
 static struct slot *signing_slot(struct presign_cache *c, const char *secret,
                                  size_t slen, const char *date,
                                  const char *region, int *derived)
 {
-	unsigned char id[32], k[32];
+	unsigned char k[32];
 	unsigned char kbuf[4 + PRESIGN_SECRET_MAX];
 	struct slot *s, *victim = NULL;
 	int i;
 
-	SHA256((const unsigned char *)secret, slen, id);
 	for (i = 0; i < CACHE_SLOTS; i++) {
 		s = &c->slot[i];
-		if (s->used && memcmp(s->id, id, 32) == 0 &&
-		    strcmp(s->region, region) == 0) {
+		if (s->used && s->slen == slen && strcmp(s->region, region) == 0 &&
+		    CRYPTO_memcmp(s->secret, secret, slen) == 0) {
 			if (memcmp(s->date, date, 8) == 0) {
 				s->used = ++c->tick;
 				*derived = 0;
@@ -237,6 +243,7 @@ static struct slot *signing_slot(struct presign_cache *c, const char *secret,
 				victim = &c->slot[i];
 	}
 	s = victim;
+	OPENSSL_cleanse(s, sizeof(*s));	/* the previous secret may be longer */
 	memcpy(kbuf, "AWS4", 4);
 	memcpy(kbuf + 4, secret, slen);
 	hmac(kbuf, 4 + slen, date, 8, k);
@@ -244,7 +251,8 @@ static struct slot *signing_slot(struct presign_cache *c, const char *secret,
 	hmac(k, 32, "s3", 2, k);
 	hmac(k, 32, "aws4_request", 12, k);
 	OPENSSL_cleanse(kbuf, 4 + slen);
-	memcpy(s->id, id, 32);
+	memcpy(s->secret, secret, slen);
+	s->slen = slen;
 	memcpy(s->date, date, 8);
 	strcpy(s->region, region);
 	memcpy(s->key, k, 32);

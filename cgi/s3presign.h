@@ -109,10 +109,12 @@ struct presign_debug {
 	int key_derived;		/* 1: derived by this call, 0: taken from the cache */
 };
 
-/* Opaque signing-key cache: a few derived keys, each keyed by (SHA-256 of
- * the secret, UTC date, region) and kept with its precomputed HMAC pads; the
- * secret itself is never stored. A key is derived once per day per
- * credential and region; a new UTC date replaces the stale entry. SHA-256 is
+/* Opaque signing-key cache: a few derived keys, each keyed by (secret, UTC
+ * date, region) and kept with its precomputed HMAC pads. The secret is kept
+ * beside its key and compared byte for byte, so a rotated secret never finds
+ * a stale key; it lives only in the cache's memory and is wiped on eviction
+ * and by presign_cache_free(). A key is derived once per day per credential
+ * and region; a new UTC date replaces the stale entry. SHA-256 is
  * OpenSSL's built-in implementation (the low-level API, not an EVP fetch):
  * it does not go through the configured providers. */
 struct presign_cache;

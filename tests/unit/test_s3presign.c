@@ -318,6 +318,32 @@ static void test_cache(void)
 	presign_debug_free(&d);
 	CHECK_STR(b, a, "first secret URL unchanged");
 
+	/* rotation in place: same access key, same address, same length, one
+	 * byte changed; then a prefix of it. Each derives and equals a fresh
+	 * cache, and the old secret is never matched. */
+	{
+		char rot[sizeof(SECRET)];
+		const size_t cut[] = { sizeof(SECRET) - 1, sizeof(SECRET) - 1, 10, 1 };
+
+		memcpy(rot, SECRET, sizeof(SECRET));
+		r.secret_key = rot;
+		for (i = 0; i < 4; i++) {
+			if (i == 1)
+				rot[sizeof(SECRET) - 2] ^= 1;	/* last byte */
+			if (i == 2)
+				rot[0] ^= 1;			/* first byte */
+			rot[cut[i]] = '\0';
+			CHECK(presign_url(c, &r, b, sizeof(b), &len, &d) == PRESIGN_OK &&
+			      d.key_derived == (i > 0), "rotated secret derives");
+			presign_debug_free(&d);
+			fresh = presign_cache_new();
+			CHECK(fresh && sign(fresh, &r, a, sizeof(a)) == PRESIGN_OK, "fresh");
+			CHECK_STR(b, a, "rotated secret equals fresh cache");
+			presign_cache_free(fresh);
+		}
+		r.secret_key = SECRET;
+	}
+
 	/* more regions than slots: results stay right after evictions */
 	for (i = 0; i < 20; i++) {
 		char region[16];

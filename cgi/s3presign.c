@@ -38,12 +38,22 @@ struct slot {
 	char region[PRESIGN_REGION_MAX + 1];
 	unsigned char key[32];	/* kSigning */
 	struct hmac_key mac;	/* HMAC pads of key */
+	/* mac.inner after the string to sign up to its last line (algorithm,
+	 * X-Amz-Date, scope): that head fills the first block after the ipad
+	 * and changes once a second, so URLs signed in the same second skip
+	 * one SHA-256 block. Valid for the instant head_now if head_ok. */
+	SHA256_CTX head;
+	time_t head_now;
+	int head_ok;
 	unsigned long used;	/* LRU stamp; 0 = empty */
 };
 
 struct presign_cache {
 	unsigned long tick;
 	struct slot slot[CACHE_SLOTS];
+	time_t date_now;	/* instant formatted in amzdate, if date_ok */
+	int date_ok;
+	char amzdate[17];	/* X-Amz-Date, "YYYYMMDDTHHMMSSZ" */
 };
 
 /* A bounded writer: counts every byte, stores the ones that fit. */
@@ -261,6 +271,37 @@ static struct slot *signing_slot(struct presign_cache *c, const char *secret,
 	OPENSSL_cleanse(k, sizeof(k));
 	*derived = 1;
 	return s;
+}
+
+/* The X-Amz-Date of `now`, formatted once per second into the cache.
+ * Returns NULL when its UTC year is not 1000..9999 (not 4 digits). */
+static const char *amz_date(struct presign_cache *c, time_t now)
+{
+	struct tm tm;
+
+	if (c->date_ok && c->date_now == now)
+		return c->amzdate;
+	c->date_ok = 0;
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(c->amzdate, sizeof(c->amzdate), "%Y%m%dT%H%M%SZ", &tm) != 16)
+		return NULL;
+	c->date_now = now;
+	c->date_ok = 1;
+	return c->amzdate;
+}
+
+/* Writes the string to sign without its last line (the canonical request's
+ * hash): "AWS4-HMAC-SHA256\n<X-Amz-Date>\n<date>/<region>/s3/aws4_request\n". */
+static void sts_head(struct out *so, const char *amzdate, const char *region,
+                     size_t rlen)
+{
+	PUTS(so, ALGO "\n");
+	put(so, amzdate, 16);
+	PUTS(so, "\n");
+	put(so, amzdate, 8);
+	PUTS(so, "/");
+	put(so, region, rlen);
+	PUTS(so, SCOPE_TAIL "\n");
 }
 
 static int bucket_char(char ch)
@@ -499,16 +540,15 @@ int presign_url(struct presign_cache *c, const struct presign_request *r,
 	size_t order[PRESIGN_MAX_EXTRA + 6];
 	struct out o = { buf, buf ? bufsz : 0, 0 };
 	struct sink k;
-	struct tm tm;
 	struct slot *slot;
-	char amzdate[17];
+	const char *amzdate;
 	char sts[sizeof(ALGO) + 17 + 9 + PRESIGN_REGION_MAX + sizeof(SCOPE_TAIL) + 65];
 	struct out so = { sts, sizeof(sts), 0 };
 	SHA256_CTX mac;
 	unsigned char hash[32], sig[32];
 	size_t ns = 0, i, j, host_off, host_len, path_off, path_len;
 	size_t rlen;
-	int virt = 0, derived = 0, rc;
+	int virt = 0, derived = 0, new_head, rc;
 
 	if (dbg)
 		memset(dbg, 0, sizeof(*dbg));
@@ -518,8 +558,7 @@ int presign_url(struct presign_cache *c, const struct presign_request *r,
 	if ((rc = check_request(r, &ep, &virt)) != PRESIGN_OK)
 		return rc;
 	/* one instant for X-Amz-Date and the scope date; 4-digit years only */
-	if (gmtime_r(&r->now, &tm) == NULL ||
-	    strftime(amzdate, sizeof(amzdate), "%Y%m%dT%H%M%SZ", &tm) != 16)
+	if ((amzdate = amz_date(c, r->now)) == NULL)
 		return PRESIGN_ETIME;
 	rlen = strlen(r->region);
 
@@ -618,20 +657,23 @@ int presign_url(struct presign_cache *c, const struct presign_request *r,
 	feed(&k, LIT("\n\nhost\nUNSIGNED-PAYLOAD"));
 	SHA256_Final(hash, &k.md);
 
-	PUTS(&so, ALGO "\n");
-	put(&so, amzdate, 16);
-	PUTS(&so, "\n");
-	put(&so, amzdate, 8);
-	PUTS(&so, "/");
-	put(&so, r->region, rlen);
-	PUTS(&so, SCOPE_TAIL "\n");
-	hex_lower(sts + so.len, hash, 32);
-	so.len += 64;
-
+	/* HMAC of the string to sign: the head from the slot (once a second),
+	 * then the hash's hex; the full text is only written out for dbg */
 	slot = signing_slot(c, r->secret_key, strlen(r->secret_key), amzdate,
 	                    r->region, &derived);
-	mac = slot->mac.inner;
-	SHA256_Update(&mac, sts, so.len);
+	new_head = !slot->head_ok || slot->head_now != r->now;
+	if (new_head || dbg)
+		sts_head(&so, amzdate, r->region, rlen);
+	if (new_head) {
+		slot->head = slot->mac.inner;
+		SHA256_Update(&slot->head, sts, so.len);
+		slot->head_now = r->now;
+		slot->head_ok = 1;
+	}
+	hex_lower(sts + so.len, hash, 32);
+	mac = slot->head;
+	SHA256_Update(&mac, sts + so.len, 64);
+	so.len += 64;
 	hmac_final(&slot->mac, &mac, sig);
 	PUTS(&o, "&X-Amz-Signature=");
 	hex_lower(buf + o.len, sig, 32);

@@ -295,6 +295,30 @@ static void test_cache(void)
 	presign_debug_free(&d);
 	CHECK(strstr(b, "X-Amz-Date=20130524T235959Z") && strstr(b, "%2F20130524%2F"),
 	      "23:59:59 date and scope");
+	/* the string-to-sign head is cached per second: a new second, a second
+	 * back in time, and a repeat within one must all sign as a fresh cache,
+	 * and the debug text must be whole whether the head was cached or not */
+	{
+		static const time_t at[] = { T0 + 86399, T0 + 5, T0 + 5, T0 + 86399 };
+		char *sts = NULL;
+
+		for (i = 0; i < 4; i++) {
+			r.now = at[i];
+			CHECK(presign_url(c, &r, b, sizeof(b), &len, &d) == PRESIGN_OK,
+			      "per-second head");
+			fresh = presign_cache_new();
+			CHECK(fresh && sign(fresh, &r, a, sizeof(a)) == PRESIGN_OK, "fresh");
+			CHECK_STR(b, a, "per-second head equals fresh cache");
+			presign_cache_free(fresh);
+			if (i == 1)
+				sts = d.string_to_sign ? strdup(d.string_to_sign) : NULL;
+			if (i == 2)
+				CHECK_STR(d.string_to_sign, sts, "string to sign from a cached head");
+			presign_debug_free(&d);
+		}
+		free(sts);
+		r.now = T0 + 86399;
+	}
 
 	r.now = T0 + 86400;	/* next UTC day: new key */
 	CHECK(presign_url(c, &r, a, sizeof(a), &len, &d) == PRESIGN_OK && d.key_derived == 1,

@@ -618,6 +618,39 @@ static void test_query(struct presign_cache *c)
 	      strstr(buf, "X-Amz-Credential=AK%2B%2FX%2F20130524%2F"), "access key encoded");
 }
 
+/* Every byte 1..255 in a key and in a parameter value: only A-Z a-z 0-9
+ * - . _ ~ stay (and '/' in the key), everything else is %XX uppercase. */
+static void test_encoding_all_bytes(struct presign_cache *c)
+{
+	struct presign_param p = { "p", NULL };
+	struct presign_request r = base();
+	char buf[2048], key[4], want[64], enc[4];
+	size_t len;
+	int ch;
+
+	r.extra = &p;
+	r.n_extra = 1;
+	for (ch = 1; ch < 256; ch++) {
+		int keep = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		           (ch >= '0' && ch <= '9') || strchr("-._~", ch) != NULL;
+
+		if (keep)
+			snprintf(enc, sizeof(enc), "%c", ch);
+		else
+			snprintf(enc, sizeof(enc), "%%%02X", ch);
+		snprintf(key, sizeof(key), "k%ck", ch);
+		r.key = key;
+		p.value = key + 1;
+		CHECK(presign_url(c, &r, buf, sizeof(buf), &len, NULL) == PRESIGN_OK,
+		      "byte encoding: signs");
+		snprintf(want, sizeof(want), "https://examplebucket.s3.amazonaws.com/k%sk?p=",
+		         ch == '/' ? "/" : enc);
+		CHECK(starts(buf, want), "byte encoding: key");
+		snprintf(want, sizeof(want), "?p=%sk&X-Amz-", enc);
+		CHECK(strstr(buf, want) != NULL, "byte encoding: value");
+	}
+}
+
 static void test_parse_s3_url(void)
 {
 	static const struct {
@@ -676,6 +709,7 @@ int main(void)
 	test_query(c);
 	test_cache();
 	test_hmac_reference();
+	test_encoding_all_bytes(c);
 	test_parse_s3_url();
 	presign_cache_free(c);
 	presign_debug_free(NULL);

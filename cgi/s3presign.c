@@ -10,6 +10,7 @@
 #include "s3presign.h"
 #include "util.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -76,11 +77,17 @@ static void put(struct out *o, const char *s, size_t n)
 
 #define PUTS(o, lit) put((o), (lit), sizeof(lit) - 1)
 
+/* A-Z a-z 0-9 - . _ ~ as a 256-bit set (one lookup per byte encoded). */
 static int unreserved(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-	       c == '~';
+	static const uint32_t set[8] = {
+		0x00000000,	/* 0x00-0x1f */
+		0x03ff6000,	/* '-' '.' '0'-'9' */
+		0x87fffffe,	/* 'A'-'Z' '_' */
+		0x47fffffe,	/* 'a'-'z' '~' */
+	};
+
+	return (set[c >> 5] >> (c & 31)) & 1;
 }
 
 /* UriEncode() of [S3-HDR]: one pass, uppercase hex, '/' kept if asked. */
@@ -647,10 +654,15 @@ int presign_url(struct presign_cache *c, const struct presign_request *r,
 	feed(&k, LIT("GET\n"));
 	feed(&k, buf + path_off, path_len);
 	feed(&k, LIT("\n"));
-	for (i = 0; i < ns; i++) {
+	for (i = 0; i < ns; i = j) {
+		/* a run of parameters already in canonical order is one piece of
+		 * the URL, '&'s included (all of the query without extras) */
+		for (j = i + 1; j < ns && order[j] == order[j - 1] + 1; j++)
+			;
 		if (i)
 			feed(&k, LIT("&"));
-		feed(&k, buf + sp[order[i]].off, sp[order[i]].len);
+		feed(&k, buf + sp[order[i]].off,
+		     sp[order[j - 1]].off + sp[order[j - 1]].len - sp[order[i]].off);
 	}
 	feed(&k, LIT("\nhost:"));
 	feed(&k, buf + host_off, host_len);

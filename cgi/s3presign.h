@@ -114,9 +114,11 @@ struct presign_debug {
  * beside its key and compared byte for byte, so a rotated secret never finds
  * a stale key; it lives only in the cache's memory and is wiped on eviction
  * and by presign_cache_free(). A key is derived once per day per credential
- * and region; a new UTC date replaces the stale entry. SHA-256 is
- * OpenSSL's built-in implementation (the low-level API, not an EVP fetch):
- * it does not go through the configured providers. */
+ * and region; a new UTC date replaces the stale entry. Per second it also
+ * keeps the X-Amz-Date text and, per key, the HMAC state after the string to
+ * sign's first lines, so URLs signed in the same second share that work.
+ * SHA-256 is OpenSSL's built-in implementation (the low-level API, not an
+ * EVP fetch): it does not go through the configured providers. */
 struct presign_cache;
 
 /* Returns a new cache owned by the caller (free with presign_cache_free()).
@@ -124,7 +126,7 @@ struct presign_cache;
  * future implementation may fail. Use one cache per thread. */
 struct presign_cache *presign_cache_new(void);
 
-/* Wipes the derived keys and frees the cache. NULL is a no-op. */
+/* Wipes the secrets and derived keys and frees the cache. NULL is a no-op. */
 void presign_cache_free(struct presign_cache *cache);
 
 /*

@@ -1,36 +1,60 @@
 /* s3presign.c: SigV4 query presigning of S3 GET URLs (see s3presign.h) */
+
+/* SHA-256 through the low-level API: a SHA256_CTX is a plain struct, so the
+ * HMAC pads of a signing key are computed once and each URL starts from a
+ * struct copy, with no per-call EVP dispatch or allocation (an EVP_MD_CTX or
+ * EVP_MAC_CTX copy allocates in OpenSSL 3.0). The API is deprecated in 3.0
+ * but present; this file is the only user, hence the suppression here. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include "s3presign.h"
 #include "util.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
+#include <openssl/sha.h>
 
 #define CACHE_SLOTS 8
 #define ALGO "AWS4-HMAC-SHA256"
 #define SCOPE_TAIL "/s3/aws4_request"
 
+/* HMAC-SHA256 with one key: the hash states after the key block XOR ipad
+ * and XOR opad (RFC 2104). Secret-equivalent: wipe with OPENSSL_cleanse. */
+struct hmac_key {
+	SHA256_CTX inner, outer;
+};
+
+/* One derived key and what it was derived from. The secret is kept to find
+ * the key again by comparison (a hash of it on every URL cost a SHA-256 and
+ * an EVP fetch); it is wiped with the slot on eviction and in
+ * presign_cache_free(), as the derived key is. */
 struct slot {
-	unsigned char id[32];	/* SHA-256 of the secret */
+	char secret[PRESIGN_SECRET_MAX];
+	size_t slen;		/* bytes of secret in use */
 	char date[8];		/* YYYYMMDD */
 	char region[PRESIGN_REGION_MAX + 1];
 	unsigned char key[32];	/* kSigning */
-	EVP_MAC_CTX *mac;	/* HMAC-SHA256, keyed with key after derivation */
+	struct hmac_key mac;	/* HMAC pads of key */
+	/* mac.inner after the string to sign up to its last line (algorithm,
+	 * X-Amz-Date, scope): that head fills the first block after the ipad
+	 * and changes once a second, so URLs signed in the same second skip
+	 * one SHA-256 block. Valid for the instant head_now if head_ok. */
+	SHA256_CTX head;
+	time_t head_now;
+	int head_ok;
 	unsigned long used;	/* LRU stamp; 0 = empty */
 };
 
 struct presign_cache {
-	EVP_MD *sha256;
-	EVP_MAC *hmac;
-	EVP_MD_CTX *md;
-	int reinit_ok;		/* EVP_MAC_init(ctx, NULL, ...) keeps the key */
 	unsigned long tick;
 	struct slot slot[CACHE_SLOTS];
+	time_t date_now;	/* instant formatted in amzdate, if date_ok */
+	int date_ok;
+	char amzdate[17];	/* X-Amz-Date, "YYYYMMDDTHHMMSSZ" */
 };
 
 /* A bounded writer: counts every byte, stores the ones that fit. */
@@ -53,11 +77,17 @@ static void put(struct out *o, const char *s, size_t n)
 
 #define PUTS(o, lit) put((o), (lit), sizeof(lit) - 1)
 
+/* A-Z a-z 0-9 - . _ ~ as a 256-bit set (one lookup per byte encoded). */
 static int unreserved(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-	       c == '~';
+	static const uint32_t set[8] = {
+		0x00000000,	/* 0x00-0x1f */
+		0x03ff6000,	/* '-' '.' '0'-'9' */
+		0x87fffffe,	/* 'A'-'Z' '_' */
+		0x47fffffe,	/* 'a'-'z' '~' */
+	};
+
+	return (set[c >> 5] >> (c & 31)) & 1;
 }
 
 /* UriEncode() of [S3-HDR]: one pass, uppercase hex, '/' kept if asked. */
@@ -124,48 +154,16 @@ static void hex_lower(char *dst, const unsigned char *src, size_t n)
 	dst[2 * n] = '\0';
 }
 
+/* Returns a zeroed cache; nothing can fail since SHA-256 is built in. */
 struct presign_cache *presign_cache_new(void)
 {
-	struct presign_cache *c = calloc(1, sizeof(*c));
-	OSSL_PARAM params[2];
-	int i;
-
-	if (c == NULL)
-		abort();
-	c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	c->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	c->md = EVP_MD_CTX_new();
-	if (c->sha256 == NULL || c->hmac == NULL || c->md == NULL)
-		goto fail;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	                                             (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	for (i = 0; i < CACHE_SLOTS; i++) {
-		c->slot[i].mac = EVP_MAC_CTX_new(c->hmac);
-		if (c->slot[i].mac == NULL ||
-		    !EVP_MAC_CTX_set_params(c->slot[i].mac, params))
-			goto fail;
-	}
-	/* Before 3.0.3 a NULL-key re-init silently kept the finished state
-	 * (openssl/openssl#17811); re-key every time there. */
-	c->reinit_ok = OpenSSL_version_num() >= 0x30000030L;
-	return c;
-fail:
-	presign_cache_free(c);
-	return NULL;
+	return xcalloc(1, sizeof(struct presign_cache));
 }
 
 void presign_cache_free(struct presign_cache *c)
 {
-	int i;
-
 	if (c == NULL)
 		return;
-	for (i = 0; i < CACHE_SLOTS; i++)
-		EVP_MAC_CTX_free(c->slot[i].mac);
-	EVP_MD_CTX_free(c->md);
-	EVP_MAC_free(c->hmac);
-	EVP_MD_free(c->sha256);
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);
 }
@@ -179,43 +177,78 @@ void presign_debug_free(struct presign_debug *dbg)
 	memset(dbg, 0, sizeof(*dbg));
 }
 
-static int hmac(EVP_MAC_CTX *ctx, const void *key, size_t klen,
-                const void *msg, size_t mlen, unsigned char out[32])
+/* Prepares h for HMAC-SHA256 under key (any length: a key longer than the
+ * 64-byte block is hashed first, as RFC 2104 says). */
+static void hmac_init(struct hmac_key *h, const void *key, size_t klen)
 {
-	size_t n = 0;
+	unsigned char block[SHA256_CBLOCK], pad[SHA256_CBLOCK];
+	size_t i;
 
-	return EVP_MAC_init(ctx, key, klen, NULL) &&
-	       EVP_MAC_update(ctx, msg, mlen) &&
-	       EVP_MAC_final(ctx, out, &n, 32) && n == 32;
+	memset(block, 0, sizeof(block));
+	if (klen > SHA256_CBLOCK)
+		SHA256(key, klen, block);
+	else
+		memcpy(block, key, klen);
+	for (i = 0; i < SHA256_CBLOCK; i++)
+		pad[i] = block[i] ^ 0x36;
+	SHA256_Init(&h->inner);
+	SHA256_Update(&h->inner, pad, SHA256_CBLOCK);
+	for (i = 0; i < SHA256_CBLOCK; i++)
+		pad[i] = block[i] ^ 0x5c;
+	SHA256_Init(&h->outer);
+	SHA256_Update(&h->outer, pad, SHA256_CBLOCK);
+	OPENSSL_cleanse(block, sizeof(block));
+	OPENSSL_cleanse(pad, sizeof(pad));
 }
 
-/* Finds or derives kSigning for (secret, date, region); on success the
- * slot's MAC context is ready (keyed, reset) for the string to sign. */
-static int signing_slot(struct presign_cache *c, const char *secret,
-                        size_t slen, const char *date, const char *region,
-                        struct slot **out, int *derived)
+/* Completes an HMAC: `inner` is a copy of h->inner that has absorbed the
+ * message; it is consumed (left wiped). */
+static void hmac_final(const struct hmac_key *h, SHA256_CTX *inner,
+                       unsigned char out[32])
 {
-	unsigned char id[32], k[32];
+	SHA256_CTX outer = h->outer;
+	unsigned char ihash[32];
+
+	SHA256_Final(ihash, inner);
+	SHA256_Update(&outer, ihash, sizeof(ihash));
+	SHA256_Final(out, &outer);
+}
+
+/* out = HMAC-SHA256(key, msg); out may alias key. */
+static void hmac(const void *key, size_t klen, const void *msg, size_t mlen,
+                 unsigned char out[32])
+{
+	struct hmac_key h;
+	SHA256_CTX inner;
+
+	hmac_init(&h, key, klen);
+	inner = h.inner;
+	SHA256_Update(&inner, msg, mlen);
+	hmac_final(&h, &inner, out);
+	OPENSSL_cleanse(&h, sizeof(h));
+}
+
+/* Finds or derives kSigning for (secret, date, region); the slot's HMAC pads
+ * are ready for the string to sign. A slot matches only when its secret is
+ * byte for byte the same, so rotated credentials (even at the same address
+ * or under the same access key id) never meet a stale key. */
+static struct slot *signing_slot(struct presign_cache *c, const char *secret,
+                                 size_t slen, const char *date,
+                                 const char *region, int *derived)
+{
+	unsigned char k[32];
 	unsigned char kbuf[4 + PRESIGN_SECRET_MAX];
 	struct slot *s, *victim = NULL;
-	unsigned int n = 0;
-	int i, ok;
+	int i;
 
-	if (!EVP_DigestInit_ex(c->md, c->sha256, NULL) ||
-	    !EVP_DigestUpdate(c->md, secret, slen) ||
-	    !EVP_DigestFinal_ex(c->md, id, &n))
-		return PRESIGN_ECRYPTO;
 	for (i = 0; i < CACHE_SLOTS; i++) {
 		s = &c->slot[i];
-		if (s->used && memcmp(s->id, id, 32) == 0 &&
-		    strcmp(s->region, region) == 0) {
+		if (s->used && s->slen == slen && strcmp(s->region, region) == 0 &&
+		    CRYPTO_memcmp(s->secret, secret, slen) == 0) {
 			if (memcmp(s->date, date, 8) == 0) {
 				s->used = ++c->tick;
-				*out = s;
 				*derived = 0;
-				ok = c->reinit_ok ? EVP_MAC_init(s->mac, NULL, 0, NULL)
-				                  : EVP_MAC_init(s->mac, s->key, 32, NULL);
-				return ok ? PRESIGN_OK : PRESIGN_ECRYPTO;
+				return s;
 			}
 			victim = s;	/* same credential and region, older day */
 		}
@@ -227,26 +260,55 @@ static int signing_slot(struct presign_cache *c, const char *secret,
 				victim = &c->slot[i];
 	}
 	s = victim;
-	s->used = 0;
+	OPENSSL_cleanse(s, sizeof(*s));	/* the previous secret may be longer */
 	memcpy(kbuf, "AWS4", 4);
 	memcpy(kbuf + 4, secret, slen);
-	ok = hmac(s->mac, kbuf, 4 + slen, date, 8, k) &&
-	     hmac(s->mac, k, 32, region, strlen(region), k) &&
-	     hmac(s->mac, k, 32, "s3", 2, k) &&
-	     hmac(s->mac, k, 32, "aws4_request", 12, k) &&
-	     EVP_MAC_init(s->mac, k, 32, NULL);
+	hmac(kbuf, 4 + slen, date, 8, k);
+	hmac(k, 32, region, strlen(region), k);
+	hmac(k, 32, "s3", 2, k);
+	hmac(k, 32, "aws4_request", 12, k);
 	OPENSSL_cleanse(kbuf, 4 + slen);
-	if (ok) {
-		memcpy(s->id, id, 32);
-		memcpy(s->date, date, 8);
-		strcpy(s->region, region);
-		memcpy(s->key, k, 32);
-		s->used = ++c->tick;
-	}
+	memcpy(s->secret, secret, slen);
+	s->slen = slen;
+	memcpy(s->date, date, 8);
+	strcpy(s->region, region);
+	memcpy(s->key, k, 32);
+	hmac_init(&s->mac, k, 32);
+	s->used = ++c->tick;
 	OPENSSL_cleanse(k, sizeof(k));
-	*out = s;
 	*derived = 1;
-	return ok ? PRESIGN_OK : PRESIGN_ECRYPTO;
+	return s;
+}
+
+/* The X-Amz-Date of `now`, formatted once per second into the cache.
+ * Returns NULL when its UTC year is not 1000..9999 (not 4 digits). */
+static const char *amz_date(struct presign_cache *c, time_t now)
+{
+	struct tm tm;
+
+	if (c->date_ok && c->date_now == now)
+		return c->amzdate;
+	c->date_ok = 0;
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(c->amzdate, sizeof(c->amzdate), "%Y%m%dT%H%M%SZ", &tm) != 16)
+		return NULL;
+	c->date_now = now;
+	c->date_ok = 1;
+	return c->amzdate;
+}
+
+/* Writes the string to sign without its last line (the canonical request's
+ * hash): "AWS4-HMAC-SHA256\n<X-Amz-Date>\n<date>/<region>/s3/aws4_request\n". */
+static void sts_head(struct out *so, const char *amzdate, const char *region,
+                     size_t rlen)
+{
+	PUTS(so, ALGO "\n");
+	put(so, amzdate, 16);
+	PUTS(so, "\n");
+	put(so, amzdate, 8);
+	PUTS(so, "/");
+	put(so, region, rlen);
+	PUTS(so, SCOPE_TAIL "\n");
 }
 
 static int bucket_char(char ch)
@@ -404,10 +466,9 @@ static int span_cmp(const char *buf, const struct span *a, const struct span *b)
 
 /* Feeds the canonical request to SHA-256, and to a copy if debugging. */
 struct sink {
-	EVP_MD_CTX *md;
+	SHA256_CTX md;
 	char *copy;
 	size_t len;
-	int ok;
 };
 
 static void feed(struct sink *k, const char *p, size_t n)
@@ -415,7 +476,7 @@ static void feed(struct sink *k, const char *p, size_t n)
 	if (k->copy)
 		memcpy(k->copy + k->len, p, n);
 	k->len += n;
-	k->ok = k->ok && EVP_DigestUpdate(k->md, p, n);
+	SHA256_Update(&k->md, p, n);
 }
 
 /* One of the SigV4 query parameters this module sets (any case)? */
@@ -486,16 +547,15 @@ int presign_url(struct presign_cache *c, const struct presign_request *r,
 	size_t order[PRESIGN_MAX_EXTRA + 6];
 	struct out o = { buf, buf ? bufsz : 0, 0 };
 	struct sink k;
-	struct tm tm;
 	struct slot *slot;
-	char amzdate[17];
+	const char *amzdate;
 	char sts[sizeof(ALGO) + 17 + 9 + PRESIGN_REGION_MAX + sizeof(SCOPE_TAIL) + 65];
 	struct out so = { sts, sizeof(sts), 0 };
+	SHA256_CTX mac;
 	unsigned char hash[32], sig[32];
-	size_t ns = 0, i, j, host_off, host_len, path_off, path_len, siglen = 0;
+	size_t ns = 0, i, j, host_off, host_len, path_off, path_len;
 	size_t rlen;
-	unsigned int hlen = 0;
-	int virt = 0, derived = 0, rc;
+	int virt = 0, derived = 0, new_head, rc;
 
 	if (dbg)
 		memset(dbg, 0, sizeof(*dbg));
@@ -505,8 +565,7 @@ int presign_url(struct presign_cache *c, const struct presign_request *r,
 	if ((rc = check_request(r, &ep, &virt)) != PRESIGN_OK)
 		return rc;
 	/* one instant for X-Amz-Date and the scope date; 4-digit years only */
-	if (gmtime_r(&r->now, &tm) == NULL ||
-	    strftime(amzdate, sizeof(amzdate), "%Y%m%dT%H%M%SZ", &tm) != 16)
+	if ((amzdate = amz_date(c, r->now)) == NULL)
 		return PRESIGN_ETIME;
 	rlen = strlen(r->region);
 
@@ -589,45 +648,45 @@ int presign_url(struct presign_cache *c, const struct presign_request *r,
 	}
 
 	/* SHA-256 of the canonical request, read from the URL in place */
-	k.md = c->md;
 	k.copy = dbg ? xmalloc(o.len + host_len + 64) : NULL;
 	k.len = 0;
-	k.ok = EVP_DigestInit_ex(c->md, c->sha256, NULL);
+	SHA256_Init(&k.md);
 	feed(&k, LIT("GET\n"));
 	feed(&k, buf + path_off, path_len);
 	feed(&k, LIT("\n"));
-	for (i = 0; i < ns; i++) {
+	for (i = 0; i < ns; i = j) {
+		/* a run of parameters already in canonical order is one piece of
+		 * the URL, '&'s included (all of the query without extras) */
+		for (j = i + 1; j < ns && order[j] == order[j - 1] + 1; j++)
+			;
 		if (i)
 			feed(&k, LIT("&"));
-		feed(&k, buf + sp[order[i]].off, sp[order[i]].len);
+		feed(&k, buf + sp[order[i]].off,
+		     sp[order[j - 1]].off + sp[order[j - 1]].len - sp[order[i]].off);
 	}
 	feed(&k, LIT("\nhost:"));
 	feed(&k, buf + host_off, host_len);
 	feed(&k, LIT("\n\nhost\nUNSIGNED-PAYLOAD"));
-	if (!k.ok || !EVP_DigestFinal_ex(c->md, hash, &hlen)) {
-		rc = PRESIGN_ECRYPTO;
-		goto cleanup;
-	}
+	SHA256_Final(hash, &k.md);
 
-	PUTS(&so, ALGO "\n");
-	put(&so, amzdate, 16);
-	PUTS(&so, "\n");
-	put(&so, amzdate, 8);
-	PUTS(&so, "/");
-	put(&so, r->region, rlen);
-	PUTS(&so, SCOPE_TAIL "\n");
+	/* HMAC of the string to sign: the head from the slot (once a second),
+	 * then the hash's hex; the full text is only written out for dbg */
+	slot = signing_slot(c, r->secret_key, strlen(r->secret_key), amzdate,
+	                    r->region, &derived);
+	new_head = !slot->head_ok || slot->head_now != r->now;
+	if (new_head || dbg)
+		sts_head(&so, amzdate, r->region, rlen);
+	if (new_head) {
+		slot->head = slot->mac.inner;
+		SHA256_Update(&slot->head, sts, so.len);
+		slot->head_now = r->now;
+		slot->head_ok = 1;
+	}
 	hex_lower(sts + so.len, hash, 32);
+	mac = slot->head;
+	SHA256_Update(&mac, sts + so.len, 64);
 	so.len += 64;
-
-	rc = signing_slot(c, r->secret_key, strlen(r->secret_key), amzdate,
-	                  r->region, &slot, &derived);
-	if (rc != PRESIGN_OK)
-		goto cleanup;
-	if (!EVP_MAC_update(slot->mac, (const unsigned char *)sts, so.len) ||
-	    !EVP_MAC_final(slot->mac, sig, &siglen, sizeof(sig))) {
-		rc = PRESIGN_ECRYPTO;
-		goto cleanup;
-	}
+	hmac_final(&slot->mac, &mac, sig);
 	PUTS(&o, "&X-Amz-Signature=");
 	hex_lower(buf + o.len, sig, 32);
 	o.len += 64;
@@ -642,9 +701,7 @@ int presign_url(struct presign_cache *c, const struct presign_request *r,
 		hex_lower(dbg->signing_key, slot->key, 32);
 		dbg->key_derived = derived;
 	}
-cleanup:
-	free(k.copy);
-	return rc;
+	return PRESIGN_OK;
 }
 
 int presign_url_alloc(struct presign_cache *c, const struct presign_request *r,

@@ -60,7 +60,7 @@ enum presign_err {
 				 * name this module sets (X-Amz-Algorithm...Signature,
 				 * any case; other x-amz-* names are allowed) */
 	PRESIGN_ENOSPC,		/* output buffer too small (the needed length is reported) */
-	PRESIGN_ECRYPTO,	/* an OpenSSL call failed */
+	PRESIGN_ECRYPTO,	/* an OpenSSL call failed (not returned today) */
 	PRESIGN_EURL		/* presign_parse_s3_url: not s3://bucket/key */
 };
 
@@ -109,25 +109,30 @@ struct presign_debug {
 	int key_derived;		/* 1: derived by this call, 0: taken from the cache */
 };
 
-/* Opaque signing-key cache: the hash and HMAC algorithms fetched once, and a
- * few derived keys, each keyed by (SHA-256 of the secret, UTC date, region);
- * the secret itself is never stored. A key is derived once per day per
- * credential and region; a new UTC date replaces the stale entry. */
+/* Opaque signing-key cache: a few derived keys, each keyed by (secret, UTC
+ * date, region) and kept with its precomputed HMAC pads. The secret is kept
+ * beside its key and compared byte for byte, so a rotated secret never finds
+ * a stale key; it lives only in the cache's memory and is wiped on eviction
+ * and by presign_cache_free(). A key is derived once per day per credential
+ * and region; a new UTC date replaces the stale entry. Per second it also
+ * keeps the X-Amz-Date text and, per key, the HMAC state after the string to
+ * sign's first lines, so URLs signed in the same second share that work.
+ * SHA-256 is OpenSSL's built-in implementation (the low-level API, not an
+ * EVP fetch): it does not go through the configured providers. */
 struct presign_cache;
 
-/* Returns a new cache owned by the caller (free with presign_cache_free()),
- * or NULL if OpenSSL cannot provide SHA-256/HMAC. Aborts on out-of-memory.
- * Use one cache per thread. */
+/* Returns a new cache owned by the caller (free with presign_cache_free()).
+ * Never NULL today (aborts on out-of-memory); callers still check, so a
+ * future implementation may fail. Use one cache per thread. */
 struct presign_cache *presign_cache_new(void);
 
-/* Wipes the derived keys and frees the cache. NULL is a no-op. */
+/* Wipes the secrets and derived keys and frees the cache. NULL is a no-op. */
 void presign_cache_free(struct presign_cache *cache);
 
 /*
  * Writes the presigned URL for `req` into buf (bufsz bytes, NUL-terminated)
  * and sets *url_len to its length (without the NUL). This module allocates
- * nothing unless `dbg` is given (OpenSSL 3.0 makes a few small allocations
- * inside each digest/MAC init). The signing key comes from `cache`, derived
+ * nothing unless `dbg` is given. The signing key comes from `cache`, derived
  * at most once per UTC day, credential and region.
  *
  * Returns PRESIGN_OK, or a presign_err; on PRESIGN_ENOSPC *url_len holds the

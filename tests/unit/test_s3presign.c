@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #define T0 1369353600	/* 20130524T000000Z */
 #define AKID "AKIDEXAMPLE"
@@ -206,6 +208,66 @@ static void test_signing_keys(struct presign_cache *c)
 	}
 }
 
+static void hex(char *dst, const unsigned char *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sprintf(dst + 2 * i, "%02x", src[i]);
+}
+
+/* The module's own HMAC/SHA-256 against OpenSSL's EVP HMAC(), for secrets
+ * around the 64-byte HMAC block ("AWS4" + secret longer than a block is
+ * hashed first) and at the 508-byte limit: kSigning, the canonical request's
+ * hash inside the string to sign, and the signature over it. */
+static void test_hmac_reference(void)
+{
+	static const size_t lens[] = { 1, 40, 59, 60, 61, 62, 123, 124, 125, 508 };
+	struct presign_cache *c = presign_cache_new();
+	struct presign_request r = base();
+	struct presign_debug d;
+	char secret[PRESIGN_SECRET_MAX + 1], buf[2048], want[65];
+	unsigned char kbuf[4 + PRESIGN_SECRET_MAX], k[32], h[32];
+	unsigned int n;
+	size_t i, j, len;
+
+	CHECK(c != NULL, "cache_new");
+	for (i = 0; c && i < sizeof(lens) / sizeof(lens[0]); i++) {
+		for (j = 0; j < lens[i]; j++)
+			secret[j] = (char)('!' + (j * 7 + i) % 94);
+		secret[lens[i]] = '\0';
+		r.secret_key = secret;
+		r.region = i % 2 ? "eu-west-1" : "auto";
+		r.now = T0 + (time_t)i * 3601;
+		CHECK(presign_url(c, &r, buf, sizeof(buf), &len, &d) == PRESIGN_OK,
+		      "reference: signs");
+		if (!d.string_to_sign)
+			continue;
+		memcpy(kbuf, "AWS4", 4);
+		memcpy(kbuf + 4, secret, lens[i]);
+		HMAC(EVP_sha256(), kbuf, (int)(4 + lens[i]),
+		     (const unsigned char *)d.string_to_sign + 17, 8, k, &n);
+		HMAC(EVP_sha256(), k, 32, (const unsigned char *)r.region,
+		     strlen(r.region), k, &n);
+		HMAC(EVP_sha256(), k, 32, (const unsigned char *)"s3", 2, k, &n);
+		HMAC(EVP_sha256(), k, 32, (const unsigned char *)"aws4_request", 12, k, &n);
+		hex(want, k, 32);
+		CHECK_STR(d.signing_key, want, "reference: kSigning");
+		EVP_Digest(d.canonical_request, strlen(d.canonical_request), h, &n,
+		           EVP_sha256(), NULL);
+		hex(want, h, 32);
+		CHECK(strlen(d.string_to_sign) > 64 &&
+		      strcmp(d.string_to_sign + strlen(d.string_to_sign) - 64, want) == 0,
+		      "reference: canonical request hash");
+		HMAC(EVP_sha256(), k, 32, (const unsigned char *)d.string_to_sign,
+		     strlen(d.string_to_sign), h, &n);
+		hex(want, h, 32);
+		CHECK_STR(d.signature, want, "reference: signature");
+		presign_debug_free(&d);
+	}
+	presign_cache_free(c);
+}
+
 static void test_cache(void)
 {
 	struct presign_cache *c = presign_cache_new(), *fresh;
@@ -233,6 +295,30 @@ static void test_cache(void)
 	presign_debug_free(&d);
 	CHECK(strstr(b, "X-Amz-Date=20130524T235959Z") && strstr(b, "%2F20130524%2F"),
 	      "23:59:59 date and scope");
+	/* the string-to-sign head is cached per second: a new second, a second
+	 * back in time, and a repeat within one must all sign as a fresh cache,
+	 * and the debug text must be whole whether the head was cached or not */
+	{
+		static const time_t at[] = { T0 + 86399, T0 + 5, T0 + 5, T0 + 86399 };
+		char *sts = NULL;
+
+		for (i = 0; i < 4; i++) {
+			r.now = at[i];
+			CHECK(presign_url(c, &r, b, sizeof(b), &len, &d) == PRESIGN_OK,
+			      "per-second head");
+			fresh = presign_cache_new();
+			CHECK(fresh && sign(fresh, &r, a, sizeof(a)) == PRESIGN_OK, "fresh");
+			CHECK_STR(b, a, "per-second head equals fresh cache");
+			presign_cache_free(fresh);
+			if (i == 1)
+				sts = d.string_to_sign ? strdup(d.string_to_sign) : NULL;
+			if (i == 2)
+				CHECK_STR(d.string_to_sign, sts, "string to sign from a cached head");
+			presign_debug_free(&d);
+		}
+		free(sts);
+		r.now = T0 + 86399;
+	}
 
 	r.now = T0 + 86400;	/* next UTC day: new key */
 	CHECK(presign_url(c, &r, a, sizeof(a), &len, &d) == PRESIGN_OK && d.key_derived == 1,
@@ -255,6 +341,32 @@ static void test_cache(void)
 	      "first secret still cached");
 	presign_debug_free(&d);
 	CHECK_STR(b, a, "first secret URL unchanged");
+
+	/* rotation in place: same access key, same address, same length, one
+	 * byte changed; then a prefix of it. Each derives and equals a fresh
+	 * cache, and the old secret is never matched. */
+	{
+		char rot[sizeof(SECRET)];
+		const size_t cut[] = { sizeof(SECRET) - 1, sizeof(SECRET) - 1, 10, 1 };
+
+		memcpy(rot, SECRET, sizeof(SECRET));
+		r.secret_key = rot;
+		for (i = 0; i < 4; i++) {
+			if (i == 1)
+				rot[sizeof(SECRET) - 2] ^= 1;	/* last byte */
+			if (i == 2)
+				rot[0] ^= 1;			/* first byte */
+			rot[cut[i]] = '\0';
+			CHECK(presign_url(c, &r, b, sizeof(b), &len, &d) == PRESIGN_OK &&
+			      d.key_derived == (i > 0), "rotated secret derives");
+			presign_debug_free(&d);
+			fresh = presign_cache_new();
+			CHECK(fresh && sign(fresh, &r, a, sizeof(a)) == PRESIGN_OK, "fresh");
+			CHECK_STR(b, a, "rotated secret equals fresh cache");
+			presign_cache_free(fresh);
+		}
+		r.secret_key = SECRET;
+	}
 
 	/* more regions than slots: results stay right after evictions */
 	for (i = 0; i < 20; i++) {
@@ -506,6 +618,39 @@ static void test_query(struct presign_cache *c)
 	      strstr(buf, "X-Amz-Credential=AK%2B%2FX%2F20130524%2F"), "access key encoded");
 }
 
+/* Every byte 1..255 in a key and in a parameter value: only A-Z a-z 0-9
+ * - . _ ~ stay (and '/' in the key), everything else is %XX uppercase. */
+static void test_encoding_all_bytes(struct presign_cache *c)
+{
+	struct presign_param p = { "p", NULL };
+	struct presign_request r = base();
+	char buf[2048], key[4], want[64], enc[4];
+	size_t len;
+	int ch;
+
+	r.extra = &p;
+	r.n_extra = 1;
+	for (ch = 1; ch < 256; ch++) {
+		int keep = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		           (ch >= '0' && ch <= '9') || strchr("-._~", ch) != NULL;
+
+		if (keep)
+			snprintf(enc, sizeof(enc), "%c", ch);
+		else
+			snprintf(enc, sizeof(enc), "%%%02X", ch);
+		snprintf(key, sizeof(key), "k%ck", ch);
+		r.key = key;
+		p.value = key + 1;
+		CHECK(presign_url(c, &r, buf, sizeof(buf), &len, NULL) == PRESIGN_OK,
+		      "byte encoding: signs");
+		snprintf(want, sizeof(want), "https://examplebucket.s3.amazonaws.com/k%sk?p=",
+		         ch == '/' ? "/" : enc);
+		CHECK(starts(buf, want), "byte encoding: key");
+		snprintf(want, sizeof(want), "?p=%sk&X-Amz-", enc);
+		CHECK(strstr(buf, want) != NULL, "byte encoding: value");
+	}
+}
+
 static void test_parse_s3_url(void)
 {
 	static const struct {
@@ -563,6 +708,8 @@ int main(void)
 	test_addressing(c);
 	test_query(c);
 	test_cache();
+	test_hmac_reference();
+	test_encoding_all_bytes(c);
 	test_parse_s3_url();
 	presign_cache_free(c);
 	presign_debug_free(NULL);

@@ -173,38 +173,74 @@ cleanup:
 	return rc;
 }
 
+/*
+ * Splits an absolute "scheme://host[:port][/...]" URL: copies the scheme and
+ * the host (an IPv6 literal with its brackets, as libcurl reports it) into
+ * the buffers. Stricter than RFC 3986 on purpose: no user info, and only
+ * the characters a host name or address can hold, so there is no URL this
+ * check and libcurl would read as two different hosts. Returns 0 or -1.
+ */
+static int split_url(const char *url, char *scheme, size_t slen, char *host, size_t hlen)
+{
+	const char *p = url, *h, *e;
+	size_t n;
+
+	if (!isalpha((unsigned char)*p))
+		return -1;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	n = (size_t)(p - url);
+	if (strncmp(p, "://", 3) != 0 || n >= slen)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		scheme[i] = (char)tolower((unsigned char)url[i]);
+	scheme[n] = '\0';
+	h = p + 3;
+	if (*h == '[') {
+		e = h + 1 + strspn(h + 1, "0123456789abcdefABCDEF:.");
+		if (*e != ']')
+			return -1;
+		e++;
+	} else {
+		e = h + strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		                  "0123456789.-_");
+	}
+	n = (size_t)(e - h);
+	if (n == 0 || n >= hlen)
+		return -1;
+	if (*e == ':')  /* port: digits only */
+		e += 1 + strspn(e + 1, "0123456789");
+	if (*e != '\0' && *e != '/' && *e != '?' && *e != '#')
+		return -1;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	return 0;
+}
+
 /* ECS FULL_URI over plain http is only allowed to these hosts (as in the
  * AWS SDKs): a loopback address or the ECS / EKS pod identity agent. */
 static int ecs_full_uri_allowed(const char *uri, char *why, size_t whylen)
 {
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL;
-	int ok = 0;
+	char scheme[16], host[256];
 
-	if (!u || curl_url_set(u, CURLUPART_URL, uri, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+	if (split_url(uri, scheme, sizeof scheme, host, sizeof host) != 0) {
 		snprintf(why, whylen, "AWS_CONTAINER_CREDENTIALS_FULL_URI is not a URL");
-		goto cleanup;
+		return 0;
 	}
-	if (strcmp(scheme, "https") == 0) {
-		ok = 1;
-	} else if (strcmp(scheme, "http") == 0) {
-		ok = strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
-		     strcmp(host, "169.254.170.2") == 0 || strcmp(host, "169.254.170.23") == 0 ||
-		     strcmp(host, "[fd00:ec2::23]") == 0 ||
-		     (strncmp(host, "127.", 4) == 0 && strspn(host, "0123456789.") == strlen(host));
-		if (!ok)
-			snprintf(why, whylen, "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http is "
-			         "allowed only to a loopback address or 169.254.170.2/.23");
-	} else {
+	if (strcmp(scheme, "https") == 0)
+		return 1;
+	if (strcmp(scheme, "http") != 0) {
 		snprintf(why, whylen, "AWS_CONTAINER_CREDENTIALS_FULL_URI is not http(s)");
+		return 0;
 	}
-cleanup:
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
-	return ok;
+	if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+	    strcmp(host, "169.254.170.2") == 0 || strcmp(host, "169.254.170.23") == 0 ||
+	    strcasecmp(host, "[fd00:ec2::23]") == 0 ||
+	    (strncmp(host, "127.", 4) == 0 && strspn(host, "0123456789.") == strlen(host)))
+		return 1;
+	snprintf(why, whylen, "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http is "
+	         "allowed only to a loopback address or 169.254.170.2/.23");
+	return 0;
 }
 
 /* A header value we may send: printable ASCII, no CR/LF, not too long. */

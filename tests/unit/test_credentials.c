@@ -102,6 +102,13 @@ static void test_full_uri(void)
 		{ "http://169.254.170.2/v2/credentials/x", 1 }, { "http://169.254.170.23/v1/credentials", 1 },
 		{ "https://creds.example.com/x", 1 }, { "http://creds.example.com/x", 0 },
 		{ "http://127.0.0.1.evil.example/x", 0 }, { "ftp://127.0.0.1/x", 0 }, { "not a url", 0 },
+		/* the small parser that replaced curl_url(): hosts read as libcurl would */
+		{ "HTTP://LocalHost:80/x", 1 }, { "http://[fd00:ec2::23]/creds", 1 },
+		{ "http://127.0.0.1", 1 }, { "http://127.0.0.1?x=1", 1 }, { "http://127.0.0.1#f", 1 },
+		{ "http://127.0.0.1@evil.example/x", 0 }, { "http://user@127.0.0.1/x", 0 },
+		{ "http://evil.example#@127.0.0.1/", 0 }, { "http://127.0.0.1\\@evil.example/", 0 },
+		{ "http://127.0.0.1%2f@evil.example/", 0 }, { "http://127.0.0.1:80x/", 0 },
+		{ "http:///x", 0 }, { "http://[::1/x", 0 }, { "http:127.0.0.1/x", 0 }, { "", 0 },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char why[256];

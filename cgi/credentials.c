@@ -4,13 +4,16 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
+#include <curl/curl.h>     /* types and constants only: see lc_load() */
 #include <json-c/json.h>
 #include <openssl/crypto.h>
 
@@ -173,38 +176,74 @@ cleanup:
 	return rc;
 }
 
+/*
+ * Splits an absolute "scheme://host[:port][/...]" URL: copies the scheme and
+ * the host (an IPv6 literal with its brackets, as libcurl reports it) into
+ * the buffers. Stricter than RFC 3986 on purpose: no user info, and only
+ * the characters a host name or address can hold, so there is no URL this
+ * check and libcurl would read as two different hosts. Returns 0 or -1.
+ */
+static int split_url(const char *url, char *scheme, size_t slen, char *host, size_t hlen)
+{
+	const char *p = url, *h, *e;
+	size_t n;
+
+	if (!isalpha((unsigned char)*p))
+		return -1;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	n = (size_t)(p - url);
+	if (strncmp(p, "://", 3) != 0 || n >= slen)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		scheme[i] = (char)tolower((unsigned char)url[i]);
+	scheme[n] = '\0';
+	h = p + 3;
+	if (*h == '[') {
+		e = h + 1 + strspn(h + 1, "0123456789abcdefABCDEF:.");
+		if (*e != ']')
+			return -1;
+		e++;
+	} else {
+		e = h + strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		                  "0123456789.-_");
+	}
+	n = (size_t)(e - h);
+	if (n == 0 || n >= hlen)
+		return -1;
+	if (*e == ':')  /* port: digits only */
+		e += 1 + strspn(e + 1, "0123456789");
+	if (*e != '\0' && *e != '/' && *e != '?' && *e != '#')
+		return -1;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	return 0;
+}
+
 /* ECS FULL_URI over plain http is only allowed to these hosts (as in the
  * AWS SDKs): a loopback address or the ECS / EKS pod identity agent. */
 static int ecs_full_uri_allowed(const char *uri, char *why, size_t whylen)
 {
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL;
-	int ok = 0;
+	char scheme[16], host[256];
 
-	if (!u || curl_url_set(u, CURLUPART_URL, uri, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+	if (split_url(uri, scheme, sizeof scheme, host, sizeof host) != 0) {
 		snprintf(why, whylen, "AWS_CONTAINER_CREDENTIALS_FULL_URI is not a URL");
-		goto cleanup;
+		return 0;
 	}
-	if (strcmp(scheme, "https") == 0) {
-		ok = 1;
-	} else if (strcmp(scheme, "http") == 0) {
-		ok = strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
-		     strcmp(host, "169.254.170.2") == 0 || strcmp(host, "169.254.170.23") == 0 ||
-		     strcmp(host, "[fd00:ec2::23]") == 0 ||
-		     (strncmp(host, "127.", 4) == 0 && strspn(host, "0123456789.") == strlen(host));
-		if (!ok)
-			snprintf(why, whylen, "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http is "
-			         "allowed only to a loopback address or 169.254.170.2/.23");
-	} else {
+	if (strcmp(scheme, "https") == 0)
+		return 1;
+	if (strcmp(scheme, "http") != 0) {
 		snprintf(why, whylen, "AWS_CONTAINER_CREDENTIALS_FULL_URI is not http(s)");
+		return 0;
 	}
-cleanup:
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
-	return ok;
+	if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+	    strcmp(host, "169.254.170.2") == 0 || strcmp(host, "169.254.170.23") == 0 ||
+	    strcasecmp(host, "[fd00:ec2::23]") == 0 ||
+	    (strncmp(host, "127.", 4) == 0 && strspn(host, "0123456789.") == strlen(host)))
+		return 1;
+	snprintf(why, whylen, "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http is "
+	         "allowed only to a loopback address or 169.254.170.2/.23");
+	return 0;
 }
 
 /* A header value we may send: printable ASCII, no CR/LF, not too long. */
@@ -225,6 +264,102 @@ static int role_name_ok(const char *s)
 	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	                 "0123456789+=,.@_-") == n &&
 	       strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
+/* ---------------------------------------------------------------- libcurl */
+
+/*
+ * libcurl is needed only by the ecs and imds sources, which most
+ * deployments never use, and with its own dependencies (ssh2, nghttp2,
+ * rtmp, zstd, brotli, psl, z) it would cost every worker about 1 MB of
+ * resident memory. So it is not linked: the first HTTP call dlopen()s it
+ * and resolves the few functions used here into `lc`. The headers still
+ * come from libcurl's pkg-config CFLAGS, for the types and constants.
+ *
+ * One attempt per process, under a mutex (each thread of a threaded worker
+ * has its own provider); a failure is kept and reported as the reason of
+ * every later call. Once loaded, libcurl stays for the life of the process
+ * (never dlclose()d, no curl_global_cleanup()).
+ */
+#define LIBCURL_SONAME "libcurl.so.4"
+
+static struct curl_api {
+	CURLcode (*global_init)(long flags);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *c, CURLoption opt, ...);
+	CURLcode (*easy_perform)(CURL *c);
+	CURLcode (*easy_getinfo)(CURL *c, CURLINFO info, ...);
+	void (*easy_cleanup)(CURL *c);
+	const char *(*easy_strerror)(CURLcode cc);
+	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+	void (*slist_free_all)(struct curl_slist *l);
+} lc;
+
+#define LC_SYM(f) { "curl_" #f, offsetof(struct curl_api, f) }
+static const struct {
+	const char *name;
+	size_t offset;
+} lc_syms[] = {
+	LC_SYM(global_init), LC_SYM(easy_init), LC_SYM(easy_setopt), LC_SYM(easy_perform),
+	LC_SYM(easy_getinfo), LC_SYM(easy_cleanup), LC_SYM(easy_strerror),
+	LC_SYM(slist_append), LC_SYM(slist_free_all),
+};
+#undef LC_SYM
+
+static pthread_mutex_t lc_mutex = PTHREAD_MUTEX_INITIALIZER;
+static const char *lc_soname = LIBCURL_SONAME;  /* the unit test changes it */
+static int lc_state;                 /* 0 not tried, 1 loaded, -1 failed */
+static char lc_error[WHY_MAX];       /* why it failed */
+
+/* Tries once to load libcurl into `lc`; the caller holds lc_mutex. */
+static void lc_load_locked(void)
+{
+	void *h = dlopen(lc_soname, RTLD_NOW | RTLD_LOCAL);
+	const char *missing = NULL;
+
+	if (!h) {
+		snprintf(lc_error, sizeof lc_error, "cannot load %s (libcurl, needed by the "
+		         "ecs and imds credential sources): %s", lc_soname, dlerror());
+		goto cleanup;
+	}
+	for (size_t i = 0; i < sizeof lc_syms / sizeof lc_syms[0] && !missing; i++) {
+		void *f = dlsym(h, lc_syms[i].name);
+		if (f)  /* POSIX: a function pointer can be stored as a void * */
+			memcpy((char *)&lc + lc_syms[i].offset, &f, sizeof f);
+		else
+			missing = lc_syms[i].name;
+	}
+	if (missing) {
+		snprintf(lc_error, sizeof lc_error, "%s has no %s", lc_soname, missing);
+		goto cleanup;
+	}
+	if (lc.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(lc_error, sizeof lc_error, "curl_global_init failed");
+		goto cleanup;
+	}
+	lc_state = 1;
+cleanup:
+	if (lc_state != 1) {
+		lc_state = -1;
+		memset(&lc, 0, sizeof lc);
+		if (h)
+			dlclose(h);
+	}
+}
+
+/* Makes sure `lc` is usable. Returns 0, or -1 with the reason in why. */
+static int lc_load(char *why, size_t whylen)
+{
+	int rc;
+
+	pthread_mutex_lock(&lc_mutex);
+	if (lc_state == 0)
+		lc_load_locked();
+	rc = lc_state == 1 ? 0 : -1;
+	if (rc != 0)
+		snprintf(why, whylen, "%s", lc_error);
+	pthread_mutex_unlock(&lc_mutex);
+	return rc;
 }
 
 /* ----------------------------------------------------------------- HTTP */
@@ -271,6 +406,7 @@ static void body_free(struct buf *b)
  * One HTTP request (method "GET" or "PUT", no body) with the given extra
  * header lines. Fills body and *status. Returns 0 when an HTTP answer came
  * back (any status), or -1 with a stable reason (no URL, no secret).
+ * Loads libcurl on first use.
  */
 static int http_call(const char *method, const char *url,
                      const char *const *headers, size_t nheaders,
@@ -285,48 +421,50 @@ static int http_call(const char *method, const char *url,
 	body->len = 0;
 	body->data[0] = '\0';
 	*status = 0;
-	c = curl_easy_init();
+	if (lc_load(why, whylen) != 0)
+		return -1;  /* nothing to clean up: lc is not usable */
+	c = lc.easy_init();
 	if (!c) {
 		snprintf(why, whylen, "curl_easy_init failed");
 		goto cleanup;
 	}
 	for (size_t i = 0; i < nheaders; i++)
-		hl = curl_slist_append(hl, headers[i]);
+		hl = lc.slist_append(hl, headers[i]);
 	if (strcmp(method, "PUT") == 0) {
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
-		hl = curl_slist_append(hl, "Content-Length: 0");
+		lc.easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
+		hl = lc.slist_append(hl, "Content-Length: 0");
 	}
-	hl = curl_slist_append(hl, "Accept:");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)CRED_CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)CRED_TOTAL_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_PROXY, "");        /* never via a proxy */
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	hl = lc.slist_append(hl, "Accept:");
+	lc.easy_setopt(c, CURLOPT_URL, url);
+	lc.easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	lc.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	lc.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)CRED_CONNECT_TIMEOUT_MS);
+	lc.easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)CRED_TOTAL_TIMEOUT_MS);
+	lc.easy_setopt(c, CURLOPT_PROXY, "");        /* never via a proxy */
+	lc.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	lc.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	lc.easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "docapi");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-	cc = curl_easy_perform(c);
+	lc.easy_setopt(c, CURLOPT_USERAGENT, "docapi");
+	lc.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	lc.easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+	cc = lc.easy_perform(c);
 	if (sink.too_big) {
 		snprintf(why, whylen, "answer larger than %d bytes", RESP_MAX);
 		goto cleanup;
 	}
 	if (cc != CURLE_OK) {
-		snprintf(why, whylen, "%s", curl_easy_strerror(cc));
+		snprintf(why, whylen, "%s", lc.easy_strerror(cc));
 		goto cleanup;
 	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	lc.easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	rc = 0;
 cleanup:
-	curl_slist_free_all(hl);  /* may hold an authorization token: */
+	lc.slist_free_all(hl);  /* may hold an authorization token: */
 	if (c)                    /* libcurl keeps no copy after cleanup */
-		curl_easy_cleanup(c);
+		lc.easy_cleanup(c);
 	return rc;
 }
 
@@ -636,7 +774,6 @@ struct cred_provider *cred_provider_new(const struct cred_options *opt,
 		free(p);
 		return NULL;
 	}
-	curl_global_init(CURL_GLOBAL_DEFAULT);  /* reference counted */
 	p->cfg.ak = dup_nonempty(opt->access_key_id);
 	p->cfg.sk = dup_nonempty(opt->secret_access_key);
 	p->cfg.tok = dup_nonempty(opt->session_token);
@@ -688,7 +825,6 @@ void cred_provider_free(struct cred_provider *p)
 	secret_free(p->imds_token);
 	free(p->logged);
 	free(p);
-	curl_global_cleanup();
 }
 
 static int usable(const struct cred_value *v, time_t now)

@@ -26,7 +26,10 @@
  * chain is not tried again for CRED_RETRY_INTERVAL seconds. A failure is
  * logged once with its reason (again only when the reason changes); no
  * secret is ever logged. HTTP calls use libcurl with short timeouts, no
- * proxy and no redirects.
+ * proxy and no redirects. libcurl is not linked: it is loaded (dlopen) on
+ * the first ecs or imds fetch, so workers that get their credentials from
+ * config or env never map it; when it cannot be loaded, that is the logged
+ * reason of the failure.
  *
  * A provider belongs to one worker and is not thread-safe.
  */

@@ -469,7 +469,8 @@ fastcgi.server = ( "$mount" => ((
     $fixroot
     "max-procs"   => $procs,
     "bin-copy-environment" => ( $copyenv ),
-    "bin-environment" => ( "DOCAPI_CONF" => "$conf" ),
+    # as conf/lighttpd/docapi.conf: no GnuTLS self-initialisation (0.8 MB RSS)
+    "bin-environment" => ( "DOCAPI_CONF" => "$conf", "GNUTLS_NO_IMPLICIT_INIT" => "1" ),
 )) )
 EOF
     if ! lighttpd -tt -f "$dir/lighttpd.conf" >"$dir/configtest.log" 2>&1; then

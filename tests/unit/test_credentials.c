@@ -7,6 +7,7 @@
 #include "../../cgi/presign_glue.c"
 #include "config.h"
 
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,6 +103,13 @@ static void test_full_uri(void)
 		{ "http://169.254.170.2/v2/credentials/x", 1 }, { "http://169.254.170.23/v1/credentials", 1 },
 		{ "https://creds.example.com/x", 1 }, { "http://creds.example.com/x", 0 },
 		{ "http://127.0.0.1.evil.example/x", 0 }, { "ftp://127.0.0.1/x", 0 }, { "not a url", 0 },
+		/* the small parser that replaced curl_url(): hosts read as libcurl would */
+		{ "HTTP://LocalHost:80/x", 1 }, { "http://[fd00:ec2::23]/creds", 1 },
+		{ "http://127.0.0.1", 1 }, { "http://127.0.0.1?x=1", 1 }, { "http://127.0.0.1#f", 1 },
+		{ "http://127.0.0.1@evil.example/x", 0 }, { "http://user@127.0.0.1/x", 0 },
+		{ "http://evil.example#@127.0.0.1/", 0 }, { "http://127.0.0.1\\@evil.example/", 0 },
+		{ "http://127.0.0.1%2f@evil.example/", 0 }, { "http://127.0.0.1:80x/", 0 },
+		{ "http:///x", 0 }, { "http://[::1/x", 0 }, { "http:127.0.0.1/x", 0 }, { "", 0 },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char why[256];
@@ -201,6 +209,45 @@ static void test_ecs_setup(void)
 	CHECK(p->logged && !strstr(p->logged, "X-Injected"), "token not in reason");
 	cred_provider_free(p);
 	clear_aws_env();
+}
+
+/* libcurl is not linked: it is loaded on the first ecs/imds fetch only, and
+ * a library that cannot be loaded is the logged reason. Runs before any
+ * test that reaches the network. */
+static void test_curl_lazy(void)
+{
+	struct cred_options o = { "imds", NULL, NULL, NULL, CLOSED, CLOSED };
+	struct cred_provider *p;
+	struct credentials c;
+	char err[128];
+	void *h;
+
+	clear_aws_env();
+	h = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_NOLOAD);
+	CHECK(h == NULL && lc_state == 0, "libcurl not mapped before an ecs/imds fetch");
+	if (h)
+		dlclose(h);
+
+	lc_soname = "libdocapi-test-no-such-curl.so.0";
+	p = cred_provider_new(&o, err, sizeof err);
+	CHECK(cred_get(p, 1000, NULL, &c) == -1 && lc_state == -1, "unloadable libcurl: none");
+	CHECK(p->logged && strstr(p->logged, "imds: IMDSv2 token request to " CLOSED " failed: "
+	                          "cannot load libdocapi-test-no-such-curl.so.0"),
+	      "reason names the library");
+	CHECK(cred_get(p, 1000 + CRED_RETRY_INTERVAL, NULL, &c) == -1 && lc_state == -1,
+	      "one load attempt per process");
+	cred_provider_free(p);
+
+	lc_soname = LIBCURL_SONAME;
+	lc_state = 0;
+	p = cred_provider_new(&o, err, sizeof err);
+	CHECK(cred_get(p, 1000, NULL, &c) == -1 && lc_state == 1, "loaded on first fetch");
+	CHECK(p->logged && !strstr(p->logged, "cannot load"), "then a network reason");
+	h = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_NOLOAD);
+	CHECK(h != NULL, "libcurl mapped after an imds fetch");
+	if (h)
+		dlclose(h);
+	cred_provider_free(p);
 }
 
 /* A temporary value as a fetch would produce it. */
@@ -426,6 +473,7 @@ int main(void)
 	test_full_uri();
 	test_static_chain();
 	test_ecs_setup();
+	test_curl_lazy();
 	test_refresh_timing();
 	test_config_keys();
 	test_glue();

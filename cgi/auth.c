@@ -5,7 +5,6 @@
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
-#include <openssl/evp.h>
 
 const char *auth_bearer_key(const char *header, size_t *len)
 {
@@ -40,8 +39,7 @@ int auth_key_well_formed(const char *key, size_t len)
 
 void auth_hash_key(const char *key, size_t len, unsigned char out[32])
 {
-	unsigned int n = 32;
-	EVP_Digest(key, len, out, &n, EVP_sha256(), NULL);
+	util_sha256(key, len, out);
 }
 
 void auth_new_key(char *out, int test_mode)

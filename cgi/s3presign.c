@@ -186,7 +186,7 @@ static void hmac_init(struct hmac_key *h, const void *key, size_t klen)
 
 	memset(block, 0, sizeof(block));
 	if (klen > SHA256_CBLOCK)
-		SHA256(key, klen, block);
+		util_sha256(key, klen, block);
 	else
 		memcpy(block, key, klen);
 	for (i = 0; i < SHA256_CBLOCK; i++)

@@ -38,8 +38,11 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
 
-/* Fills out with n random bytes from the OS CSPRNG (aborts on failure). */
+/* Fills out with n random bytes from the OS CSPRNG, getrandom(2) (aborts on
+ * failure). */
 void util_random_bytes(unsigned char *out, size_t n);
+/* out = SHA-256 of the len bytes at data. */
+void util_sha256(const void *data, size_t len, unsigned char out[32]);
 /* Writes a new 24-hex-digit id and a NUL into out (25 bytes): request ids.
  * Unique, but not a secret (one id predicts the thread's next). */
 void util_unique_id(char *out);

@@ -37,6 +37,11 @@ static const struct statement statements[] = {
 	  " RETURNING version, " TS("updated_at") },
 	{ "reload_doc", 1,
 	  "SELECT " DOC_COLUMNS " FROM documents d WHERE d.id = $1" },
+	{ "reload_doc_locked", 1,
+	  "SELECT " DOC_COLUMNS " FROM documents d WHERE d.id = $1 FOR UPDATE" },
+	{ "begin", 0, "BEGIN" },
+	{ "commit", 0, "COMMIT" },
+	{ "rollback", 0, "ROLLBACK" },
 	{ "ping", 0, "SELECT 1" },
 };
 #define LOOKUP_DOC_COL 5
@@ -260,20 +265,49 @@ enum db_status db_update_doc(struct db *db, const char *rid, long long pk,
 }
 
 enum db_status db_reload_doc(struct db *db, const char *rid, long long pk,
-                             PGresult **res, struct db_doc_row *row)
+                             int lock, PGresult **res, struct db_doc_row *row)
 {
 	char spk[24];
 	const char *values[1] = { spk };
 
 	snprintf(spk, sizeof spk, "%lld", pk);
 	memset(row, 0, sizeof *row);
-	enum db_status st = run(db, rid, "reload_doc", 1, values, NULL, NULL, 1,
-	                        PGRES_TUPLES_OK, res);
+	/* Inside a transaction a statement is never re-run on a new
+	 * connection: the transaction died with the old one. */
+	enum db_status st = run(db, rid, lock ? "reload_doc_locked" : "reload_doc",
+	                        1, values, NULL, NULL, !lock, PGRES_TUPLES_OK, res);
 	if (st != DB_OK)
 		return st;
 	if (PQntuples(*res) == 1)
 		doc_row(*res, 0, row);
 	return DB_OK;
+}
+
+/* Runs one of the transaction-control statements (never retried). */
+static enum db_status run_control(struct db *db, const char *rid, const char *name)
+{
+	PGresult *r;
+	enum db_status st = run(db, rid, name, 0, NULL, NULL, NULL, 0,
+	                        PGRES_COMMAND_OK, &r);
+	if (st == DB_OK)
+		PQclear(r);
+	return st;
+}
+
+enum db_status db_begin(struct db *db, const char *rid)
+{
+	return run_control(db, rid, "begin");
+}
+
+enum db_status db_commit(struct db *db, const char *rid)
+{
+	return run_control(db, rid, "commit");
+}
+
+void db_rollback(struct db *db, const char *rid)
+{
+	if (conn_usable(db) && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		run_control(db, rid, "rollback");
 }
 
 enum db_status db_ping(struct db *db, const char *rid)

@@ -75,10 +75,18 @@ enum db_status db_update_doc(struct db *db, const char *rid, long long pk,
                              int *updated, long long *new_version,
                              char *updated_at);
 
-/* Re-reads a document by primary key; *res owned by caller (PQclear).
- * row->pk is 0 when the document no longer exists. */
+/* Re-reads a document by primary key, with lock: FOR UPDATE (inside a
+ * transaction from db_begin). *res owned by caller (PQclear). row->pk is 0
+ * when the document no longer exists. */
 enum db_status db_reload_doc(struct db *db, const char *rid, long long pk,
-                             PGresult **res, struct db_doc_row *row);
+                             int lock, PGresult **res, struct db_doc_row *row);
+
+/* Transactions, used only after a PATCH lost a race for a row: the row is
+ * then read FOR UPDATE so the next write cannot lose again. db_rollback()
+ * is a no-op outside a transaction. */
+enum db_status db_begin(struct db *db, const char *rid);
+enum db_status db_commit(struct db *db, const char *rid);
+void db_rollback(struct db *db, const char *rid);
 
 /* SELECT 1 for /healthz. */
 enum db_status db_ping(struct db *db, const char *rid);

@@ -77,6 +77,8 @@ static int next_item(struct jt_iter *it, char close)
 		if (*p != ',')
 			return -1;
 		p = skip_ws(p + 1, it->end);
+		if (p >= it->end)
+			return -1;
 	}
 	it->first = 0;
 	it->p = p;

@@ -36,7 +36,7 @@ if [ $# -gt 0 ] && [[ $1 =~ ^[0-9]+$ ]]; then
     SECONDS_EACH=$1
     shift
 fi
-ALL="request jsonpatch s3presign config import"
+ALL="request jsonpatch s3presign config import jsontext"
 HARNESSES=${*:-$ALL}
 PARALLEL=${FUZZ_PARALLEL:-1}
 
@@ -92,7 +92,10 @@ build() {
             srcs="$C/config.c $C/log.c $C/util.c"
             libs="$LIBS_SSL" ;;
         import)
-            srcs="$C/body.c $C/http.c $C/docview.c $C/jsonpatch.c $C/util.c $C/log.c"
+            srcs="$C/body.c $C/http.c $C/docview.c $C/jsontext.c $C/jsonpatch.c $C/util.c $C/log.c"
+            libs="$LIBS_JSON $LIBS_SSL -lm" ;;
+        jsontext)
+            srcs="$C/jsontext.c $C/docview.c $C/jsonpatch.c $C/http.c $C/util.c $C/log.c"
             libs="$LIBS_JSON $LIBS_SSL -lm" ;;
         *)
             echo "fuzz: unknown harness '$h' (known: $ALL)" >&2
@@ -109,7 +112,7 @@ build() {
 dict_for() {
     case $1 in
         request) echo "$FUZZ_DIR/dict/request.dict" ;;
-        jsonpatch | import) echo "$FUZZ_DIR/dict/json.dict" ;;
+        jsonpatch | import | jsontext) echo "$FUZZ_DIR/dict/json.dict" ;;
         s3presign) echo "$FUZZ_DIR/dict/s3.dict" ;;
         config) echo "$FUZZ_DIR/dict/config.dict" ;;
     esac

@@ -82,6 +82,8 @@ static void test_walk(void)
 	CHECK_STR(elements("[1,2]", 3), "ERR", "cut at 3 bytes");
 	CHECK_STR(members("{\"a\":\"bc\"}", 7), "ERR", "cut inside a string");
 	CHECK_STR(elements("[\"\\", 3), "ERR", "cut after a backslash");
+	CHECK_STR(members("{\"a\":1, \n", 9), "ERR", "cut after a comma (found by fuzzing)");
+	CHECK_STR(elements("[1,", 3), "ERR", "cut right after a comma");
 }
 
 static void test_strings(void)

@@ -170,21 +170,29 @@ struct json_object *docview_canonical_blobs(struct json_object *blobs)
 	return out;
 }
 
-/* A JSON string literal for s (ids, timestamps, URLs: short, usually plain). */
+/* A JSON string literal for s (ids, timestamps, URLs: usually plain, so
+ * runs of plain bytes are found by strcspn and copied in one piece). */
 static void put_string(struct buf *out, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
+	static const char special[] = "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09"
+		"\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18"
+		"\x19\x1a\x1b\x1c\x1d\x1e\x1f";
+
 	buf_putc(out, '"');
-	for (const char *p = s; *p; p++) {
-		unsigned char c = (unsigned char)*p;
+	for (;;) {
+		size_t n = strcspn(s, special);
+		buf_append(out, s, n);
+		s += n;
+		if (!*s)
+			break;
+		unsigned char c = (unsigned char)*s++;
 		if (c == '"' || c == '\\') {
-			buf_putc(out, '\\');
-			buf_putc(out, (char)c);
-		} else if (c < 0x20) {
-			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			char esc[2] = { '\\', (char)c };
 			buf_append(out, esc, sizeof esc);
 		} else {
-			buf_putc(out, (char)c);
+			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			buf_append(out, esc, sizeof esc);
 		}
 	}
 	buf_putc(out, '"');
@@ -192,27 +200,44 @@ static void put_string(struct buf *out, const char *s)
 
 /*
  * The URL a blob's "url" value (JSON text) holds, NUL-terminated in scratch;
- * NULL when it is not a string. Escaped strings (never written by docapi,
- * possible by SQL) are decoded by json-c.
+ * NULL when it is not a string. docapi stores URLs unescaped; other writers
+ * may escape '/' (as "\/"): simple escapes are decoded here, \u escapes
+ * by json-c.
  */
 static const char *url_of(struct jt_slice value, struct buf *scratch)
 {
+	static const char simple[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+	const char *p = value.p + 1, *end = value.p + value.len - 1;
+	const char *decoded = NULL;
+	struct json_object *o = NULL;
+
 	/* struct buf keeps its data NUL-terminated. */
 	buf_reset(scratch);
 	if (value.len < 2 || value.p[0] != '"')
 		return NULL;
-	if (jt_plain(value)) {
-		buf_append(scratch, value.p + 1, value.len - 2);
-		return scratch->data;
+	for (; p < end; p++) {
+		const char *run = p;
+		while (p < end && *p != '\\')
+			p++;
+		buf_append(scratch, run, (size_t)(p - run));
+		if (p == end)
+			break;
+		const char *e = strchr(simple, p[1]);
+		if (!e || p[1] == '\0' || (e - simple) % 2)
+			goto json_c; /* \u, or not JSON */
+		buf_putc(scratch, e[1]);
+		p++;
 	}
-	buf_append(scratch, value.p, value.len);
-	struct json_object *o = docview_parse_stored(scratch->data);
-	const char *decoded = json_object_is_type(o, json_type_string)
-	                      ? json_object_get_string(o) : NULL;
+	return scratch->data ? scratch->data : "";
+json_c:
 	buf_reset(scratch);
-	if (decoded) {
+	buf_append(scratch, value.p, value.len);
+	o = docview_parse_stored(scratch->data);
+	decoded = json_object_is_type(o, json_type_string) ? json_object_get_string(o)
+	                                                   : NULL;
+	buf_reset(scratch);
+	if (decoded)
 		buf_puts(scratch, decoded);
-	}
 	json_object_put(o);
 	return decoded ? scratch->data : NULL;
 }

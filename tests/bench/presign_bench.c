@@ -216,7 +216,6 @@ static void one_render(void *arg)
 {
 	struct render_case *c = arg;
 	struct buf body = { 0 }, blobs = { 0 }, urls = { 0 };
-	struct json_object *parsed = NULL;
 	char *primary = NULL;
 	struct doc_texts t = {
 		.document_id = "doc_bench", .collection_id = "col_bench",
@@ -225,8 +224,8 @@ static void one_render(void *arg)
 		.updated_at = c->row.updated_at,
 	};
 	if (c->presign) {
-		parsed = docview_parse_stored(c->row.blobs);
-		docview_presign_blobs(parsed, bench_sign, &c->sc, &blobs, &urls, &primary);
+		docview_presign_blobs(c->row.blobs, bench_sign, &c->sc, &blobs, &urls,
+		                      &primary);
 		t.blobs = blobs.data;
 		t.presigned_urls = urls.data;
 		t.presigned_url = primary;
@@ -234,7 +233,6 @@ static void one_render(void *arg)
 	docview_write(&body, &t);
 	c->last_len = body.len;
 	g_sink += body.len + (size_t)body.data[0];
-	json_object_put(parsed);
 	free(primary);
 	buf_free(&body);
 	buf_free(&blobs);
@@ -270,8 +268,8 @@ static void make_row(int n, char **blobs_json, char **sys_json)
 	json_object_object_add(sys, "lineage_path", json_object_new_string("bkt_media/col_assets"));
 	json_object_object_add(sys, "source_blobs", json_object_new_array());
 	json_object_object_add(sys, "internal_metadata", json_object_new_object());
-	*blobs_json = strdup(json_object_to_json_string_ext(blobs, JSON_C_TO_STRING_PLAIN));
-	*sys_json = strdup(json_object_to_json_string_ext(sys, JSON_C_TO_STRING_PLAIN));
+	*blobs_json = strdup(json_object_to_json_string_ext(blobs, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	*sys_json = strdup(json_object_to_json_string_ext(sys, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(blobs);
 	json_object_put(sys);
 }

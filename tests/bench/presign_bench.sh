@@ -57,9 +57,11 @@ OUT=$(mktemp -d "${TMPDIR:-/tmp}/presign-bench.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
 
 build() { # TREE OUTPUT: the bench of source tree TREE
+    local extra=()  # jsontext.c: trees from 1256a46 on
+    [ -f "$1/cgi/jsontext.c" ] && extra=("$1/cgi/jsontext.c")
     # shellcheck disable=SC2046 # pkg-config output is meant to be split
     "$CC" -O2 -Wall -Wextra -I"$1/cgi" -o "$2" \
-        "$1/tests/bench/presign_bench.c" "$1/cgi/s3presign.c" \
+        "$1/tests/bench/presign_bench.c" "$1/cgi/s3presign.c" "${extra[@]}" \
         "$1/cgi/docview.c" "$1/cgi/jsonpatch.c" "$1/cgi/util.c" \
         "$1/cgi/http.c" "$1/cgi/log.c" \
         $(pkg-config --cflags json-c libpq) $(pkg-config --cflags --libs libcrypto) \

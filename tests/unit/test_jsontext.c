@@ -121,11 +121,12 @@ static void test_presign_blobs(void)
 		" {\"field\":\"web\",\"url\":\"https://x.example/q?a=\\\"1\\\"\",\"role\":\"source\"},"
 		" {\"field\":\"gone\",\"url\":\"s3://nosign/k\",\"role\":\"aux\"},"
 		" {\"field\":\"nourl\",\"role\":\"aux\"},"
-		" {\"url\":\"s3://b/nofield\"}]";
+		" {\"url\":\"s3://b/nofield\"},"
+		" {\"field\":\"u\",\"url\":\"s3:\\u002f/b/u\\tv\"}]";
 
 	CHECK(docview_presign_blobs(stored, fake_sign, &calls, &blobs, &urls, &primary) == 0,
 	      "presign a stored array");
-	CHECK(calls == 4, "s3:// URLs are signed, others are not");
+	CHECK(calls == 5, "s3:// URLs are signed, others are not");
 	CHECK_STR(blobs.data,
 		"[{\"field\": \"thumb\", \"url\": \"s3://b/t.png\", \"role\": \"thumbnail\","
 		"\"presigned_url\":\"s3://b/t.png?signed\"},"
@@ -136,14 +137,17 @@ static void test_presign_blobs(void)
 		"\"presigned_url\":\"https://x.example/q?a=\\\"1\\\"\"},"
 		"{\"field\":\"gone\",\"url\":\"s3://nosign/k\",\"role\":\"aux\"},"
 		"{\"field\":\"nourl\",\"role\":\"aux\"},"
-		"{\"url\":\"s3://b/nofield\",\"presigned_url\":\"s3://b/nofield?signed\"}]",
+		"{\"url\":\"s3://b/nofield\",\"presigned_url\":\"s3://b/nofield?signed\"},"
+		"{\"field\":\"u\",\"url\":\"s3:\\u002f/b/u\\tv\","
+		"\"presigned_url\":\"s3://b/u\\u0009v?signed\"}]",
 		"blobs with their presigned_url, stored text kept");
 	CHECK_STR(urls.data,
 		"[{\"key_name\":\"thumb\",\"presigned_url\":\"s3://b/t.png?signed\"},"
 		"{\"key_name\":\"src\",\"object_key\":\"a b.mp4\","
 		"\"presigned_url\":\"s3://b/a b.mp4?signed\"},"
 		"{\"key_name\":\"web\",\"presigned_url\":\"https://x.example/q?a=\\\"1\\\"\"},"
-		"{\"key_name\":null,\"presigned_url\":\"s3://b/nofield?signed\"}]",
+		"{\"key_name\":null,\"presigned_url\":\"s3://b/nofield?signed\"},"
+		"{\"key_name\":\"u\",\"presigned_url\":\"s3://b/u\\u0009v?signed\"}]",
 		"presigned_urls");
 	CHECK_STR(primary, "s3://b/a b.mp4?signed", "primary: the first source blob");
 	free(primary);

@@ -248,7 +248,7 @@ int docview_presign_blobs(const char *blobs, docview_sign_fn sign,
 {
 	struct jt_iter arr;
 	struct jt_slice blob;
-	struct buf scratch = { 0 };
+	struct buf scratch = { 0 }, quoted = { 0 };
 	int seen_source = 0, n_urls = 0, rc = -1, more;
 
 	*primary = NULL;
@@ -294,10 +294,13 @@ int docview_presign_blobs(const char *blobs, docview_sign_fn sign,
 			buf_append(blobs_out, blob.p, blob.len);
 			continue;
 		}
-		/* A blob with a url has a member, so "...}" becomes "...,pu}". */
+		/* A blob with a url has a member, so "...}" becomes "...,pu}".
+		 * The URL is quoted once for both arrays. */
+		buf_reset(&quoted);
+		put_string(&quoted, signed_url);
 		buf_append(blobs_out, blob.p, (size_t)(members.p - 1 - blob.p));
 		buf_puts(blobs_out, ",\"presigned_url\":");
-		put_string(blobs_out, signed_url);
+		buf_append(blobs_out, quoted.data, quoted.len);
 		buf_putc(blobs_out, '}');
 		buf_puts(urls_out, n_urls++ ? ",{\"key_name\":" : "{\"key_name\":");
 		if (field.p)
@@ -309,7 +312,7 @@ int docview_presign_blobs(const char *blobs, docview_sign_fn sign,
 			buf_append(urls_out, object_key.p, object_key.len);
 		}
 		buf_puts(urls_out, ",\"presigned_url\":");
-		put_string(urls_out, signed_url);
+		buf_append(urls_out, quoted.data, quoted.len);
 		buf_putc(urls_out, '}');
 		if (is_primary)
 			*primary = signed_url;
@@ -327,6 +330,7 @@ cleanup:
 		*primary = NULL;
 	}
 	buf_free(&scratch);
+	buf_free(&quoted);
 	return rc;
 }
 

@@ -10,13 +10,18 @@ static const char *skip_ws(const char *p, const char *end)
 	return p;
 }
 
-/* p is at an opening quote: returns the position of the closing one. */
+/* p is at an opening quote: returns the position of the closing one. A
+ * quote is escaped when an odd number of backslashes precede it (counting
+ * back stops at the opening quote at the latest). */
 static const char *string_end(const char *p, const char *end)
 {
 	for (p++; p < end; p++) {
-		if (*p == '\\')
-			p++;
-		else if (*p == '"')
+		const char *q;
+		if (!(p = memchr(p, '"', (size_t)(end - p))))
+			return NULL;
+		for (q = p; q[-1] == '\\'; q--)
+			;
+		if ((p - q) % 2 == 0)
 			return p;
 	}
 	return NULL;

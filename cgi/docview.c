@@ -215,7 +215,7 @@ static const char *url_of(struct jt_slice value, struct buf *scratch)
 	buf_reset(scratch);
 	if (value.len < 2 || value.p[0] != '"')
 		return NULL;
-	for (; p < end; p++) {
+	while (p < end) {
 		const char *run = p;
 		while (p < end && *p != '\\')
 			p++;
@@ -226,7 +226,7 @@ static const char *url_of(struct jt_slice value, struct buf *scratch)
 		if (!e || p[1] == '\0' || (e - simple) % 2)
 			goto json_c; /* \u, or not JSON */
 		buf_putc(scratch, e[1]);
-		p++;
+		p += 2;
 	}
 	return scratch->data ? scratch->data : "";
 json_c:

@@ -79,7 +79,7 @@ build() {
     case $h in
         request)
             make_stubs "$OUT/bin/handler_stubs.c"
-            srcs="$C/http.c $C/body.c $C/router.c $C/docview.c $C/jsonpatch.c $C/auth.c
+            srcs="$C/http.c $C/body.c $C/router.c $C/docview.c $C/jsontext.c $C/jsonpatch.c $C/auth.c
                   $C/util.c $C/log.c $OUT/bin/handler_stubs.c"
             libs="$LIBS_JSON $LIBS_SSL -lm" ;;
         jsonpatch)

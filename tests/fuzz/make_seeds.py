@@ -212,3 +212,11 @@ write("import", "bad_types", '{"metadata":[1],"vector":"v","document_blobs":{}}\
 write("import", "not_object", '[1,2]\n"x"\nnull\n')
 write("import", "long_id", '{"document_id":"doc_' + "a" * 200 + '"}\n')
 write("import", "nul_and_utf8", b'{"metadata":{"t":"\xc3\xa9"}}\n{"a":"\x00"}\n{"b":"\xff"}\n')
+
+# ---- jsontext: stored JSON text (document_blobs, objects), walked as text
+reset("jsontext")
+write("jsontext", "blobs", '[{"field":"a","url":"s3://b/k","role":"source","object_key":"k"}]')
+write("jsontext", "escaped", '[{"field": "t", "url": "s3:\\/\\/b\\/x y", "role": "thumbnail"}, '
+                             '{"url":"https://x/y"}, {}]')
+write("jsontext", "object", '{"a": [1, {"b": "}"}], "c\\"d": null, "e": -1.5e3}')
+write("jsontext", "mixed", '[[],{},"x",1,true,null]')

@@ -9,7 +9,11 @@
 #include "auth.h"
 #include "body.h"
 #include "config.h"
-#include "docview.h"
+#include "db.h"
+#include "db_internal.h"
+#include "doc.h"
+#include "doc_import.h"
+#include "doc_json.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -279,25 +283,33 @@ static int cmd_revoke_key(const char *key_id)
 	                 " WHERE key_id = $1 RETURNING key_id", 1, p, "key not found");
 }
 
-/* Takes the document id from an imported document, or makes one up.
- * Returns 0, or -1 with a message in err. */
-static int document_id_of(struct json_object *o, char *docid, size_t idlen,
-                          const char **err)
+/* Inserts (or replaces) one imported document; 1 when it was. */
+static int import_insert(const char *col, const struct doc_import *imp)
 {
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, "document_id", &v)) {
-		new_id(docid, "doc_", 24);
-		return 0;
-	}
-	const char *s = json_object_get_string(v);
-	if (!json_object_is_type(v, json_type_string) || !util_starts_with(s, "doc_") ||
-	    strlen(s) >= idlen || strlen(s) < 5) {
-		*err = "document_id must be \"doc_\" followed by letters, digits or _";
-		return -1;
-	}
-	snprintf(docid, idlen, "%s", s);
-	return 0;
+	const char *p[9] = {
+		col, imp->document_id, imp->sys, imp->metadata, imp->blobs,
+		imp->fields, imp->vector, imp->created_at, imp->updated_at,
+	};
+	/* Timestamps given in the file are kept (an export re-imports as it
+	 * was); missing ones are "now". */
+	PGresult *r = exec(
+		"INSERT INTO documents (col_pk, document_id, sys, metadata, document_blobs,"
+		" fields, vector, created_at, updated_at)"
+		" SELECT c.id, $2, $3::json, $4::jsonb, $5::json, $6::jsonb, $7::jsonb,"
+		" coalesce($8::timestamptz, now()),"
+		" coalesce($9::timestamptz, $8::timestamptz, now())"
+		" FROM collections c WHERE c.col_id = $1"
+		" ON CONFLICT (col_pk, document_id) DO UPDATE SET sys = EXCLUDED.sys,"
+		" metadata = EXCLUDED.metadata, document_blobs = EXCLUDED.document_blobs,"
+		" fields = EXCLUDED.fields, vector = EXCLUDED.vector,"
+		" created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,"
+		" version = documents.version + 1"
+		" RETURNING id", 9, p);
+	int ok = r && PQntuples(r) == 1;
+	if (r && !ok)
+		fprintf(stderr, "docapi-admin: collection %s not found\n", col);
+	PQclear(r);
+	return ok;
 }
 
 static int cmd_import(const char *col, const char *file)
@@ -314,91 +326,22 @@ static int cmd_import(const char *col, const char *file)
 	if (exec_ok("BEGIN"))
 		goto cleanup;
 	while ((len = getline(&line, &cap, f)) > 0) {
-		struct verrs v = { 0 };
-		struct json_object *o, *sys, *fields, *x, *canon = NULL;
-		const char *meta = "{}", *blobs = "[]", *vec = NULL, *err = NULL;
-		char docid[128], ln[32];
+		struct doc_import imp;
+		const char *err = NULL;
 		lineno++;
-		snprintf(ln, sizeof ln, "%ld", lineno);
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
 		if (len == 0)
 			continue;
-		o = body_parse_json(line, (size_t)len, 64, &v);
-		if (!o || !json_object_is_type(o, json_type_object)) {
-			fprintf(stderr, "docapi-admin: line %ld: not a JSON object\n", lineno);
-			json_object_put(o);
-			verr_free(&v);
-			goto cleanup;
-		}
-		sys = json_object_new_object();
-		fields = json_object_new_object();
-		docview_split_stored(o, sys, fields);
-		if (document_id_of(o, docid, sizeof docid, &err) == 0) {
-			if (json_object_object_get_ex(o, "metadata", &x)) {
-				if (!json_object_is_type(x, json_type_object))
-					err = "metadata must be an object";
-				meta = json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-			}
-			if (json_object_object_get_ex(o, "document_blobs", &x)) {
-				docview_check_blobs(x, &v);
-				if (verr_count(&v)) {
-					err = json_object_to_json_string(v.detail);
-				} else {
-					/* Stored as json: members in contract order. */
-					canon = docview_canonical_blobs(x);
-					blobs = json_object_to_json_string_ext(canon, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-				}
-			}
-			if (json_object_object_get_ex(o, "vector", &x)) {
-				if (!json_object_is_type(x, json_type_array))
-					err = "vector must be an array of numbers";
-				vec = json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-			}
-		}
-		if (err) {
+		if (doc_import_line(&imp, line, (size_t)len, &err) != 0) {
 			fprintf(stderr, "docapi-admin: line %ld: %s\n", lineno, err);
-			json_object_put(o);
-			json_object_put(sys);
-			json_object_put(fields);
-			json_object_put(canon);
-			verr_free(&v);
+			doc_import_clear(&imp);
 			goto cleanup;
 		}
-		const char *created = NULL, *updated = NULL;
-		if (json_object_object_get_ex(o, "created_at", &x))
-			created = json_object_get_string(x);
-		if (json_object_object_get_ex(o, "updated_at", &x))
-			updated = json_object_get_string(x);
-		const char *p[9] = {
-			col, docid, json_object_to_json_string_ext(sys, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-			meta, blobs, json_object_to_json_string_ext(fields, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-			vec, created, updated,
-		};
-		/* Timestamps given in the file are kept (an export re-imports as
-		 * it was); missing ones are "now". */
-		PGresult *r = exec(
-			"INSERT INTO documents (col_pk, document_id, sys, metadata, document_blobs,"
-			" fields, vector, created_at, updated_at)"
-			" SELECT c.id, $2, $3::json, $4::jsonb, $5::json, $6::jsonb, $7::jsonb,"
-			" coalesce($8::timestamptz, now()),"
-			" coalesce($9::timestamptz, $8::timestamptz, now())"
-			" FROM collections c WHERE c.col_id = $1"
-			" ON CONFLICT (col_pk, document_id) DO UPDATE SET sys = EXCLUDED.sys,"
-			" metadata = EXCLUDED.metadata, document_blobs = EXCLUDED.document_blobs,"
-			" fields = EXCLUDED.fields, vector = EXCLUDED.vector,"
-			" created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,"
-			" version = documents.version + 1"
-			" RETURNING id", 9, p);
-		int ok = r && PQntuples(r) == 1;
-		if (r && !ok)
-			fprintf(stderr, "docapi-admin: collection %s not found\n", col);
-		PQclear(r);
-		json_object_put(o);
-		json_object_put(sys);
-		json_object_put(fields);
-		json_object_put(canon);
-		verr_free(&v);
+		if (!imp.document_id[0])
+			new_id(imp.document_id, "doc_", 24);
+		int ok = import_insert(col, &imp);
+		doc_import_clear(&imp);
 		if (!ok) {
 			fprintf(stderr, "docapi-admin: line %ld: not imported\n", lineno);
 			goto cleanup;
@@ -422,10 +365,7 @@ static int cmd_export(const char *col)
 {
 	const char *p[1] = { col };
 	PGresult *r = exec(
-		"SELECT d.id, d.version, d.sys, d.metadata, d.document_blobs, d.fields, d.vector,"
-		" to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-		" to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-		" d.document_id, c.col_id"
+		"SELECT " DB_DOC_COLUMNS ", d.document_id, c.col_id"
 		" FROM documents d JOIN collections c ON c.id = d.col_pk"
 		" WHERE c.col_id = $1 ORDER BY d.id", 1, p);
 	if (!r)
@@ -433,15 +373,17 @@ static int cmd_export(const char *col)
 	struct buf line = { 0 };
 	for (int i = 0; i < PQntuples(r); i++) {
 		/* The same writer as the API's responses, vector included. */
+		struct stored_doc row;
+		db_stored_doc(r, i, 0, &row);
 		struct doc_texts t = {
-			.document_id = PQgetvalue(r, i, 9), .collection_id = PQgetvalue(r, i, 10),
-			.sys = PQgetvalue(r, i, 2), .metadata = PQgetvalue(r, i, 3),
-			.blobs = PQgetvalue(r, i, 4), .fields = PQgetvalue(r, i, 5),
-			.vector = PQgetisnull(r, i, 6) ? NULL : PQgetvalue(r, i, 6),
-			.created_at = PQgetvalue(r, i, 7), .updated_at = PQgetvalue(r, i, 8),
+			.document_id = PQgetvalue(r, i, DB_DOC_NCOLUMNS),
+			.collection_id = PQgetvalue(r, i, DB_DOC_NCOLUMNS + 1),
+			.sys = row.sys, .metadata = row.metadata, .blobs = row.blobs,
+			.fields = row.fields, .vector = row.vector,
+			.created_at = row.created_at, .updated_at = row.updated_at,
 		};
 		buf_reset(&line);
-		docview_write(&line, &t);
+		doc_json_write(&line, &t);
 		puts(line.data);
 	}
 	buf_free(&line);
@@ -517,10 +459,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "docapi-admin: %s\n", err);
 		return 1;
 	}
-	conn = PQconnectdb(cfg.database_url);
-	if (PQstatus(conn) != CONNECTION_OK) {
-		fprintf(stderr, "docapi-admin: cannot connect to the database: %s",
-		        PQerrorMessage(conn));
+	conn = db_connect_once(cfg.database_url, err, sizeof err);
+	if (!conn) {
+		fprintf(stderr, "docapi-admin: cannot connect to the database: %s", err);
 		rc = 1;
 		goto out;
 	}

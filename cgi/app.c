@@ -1,7 +1,7 @@
 /* app.c - see app.h. */
 #include "app.h"
 #include "log.h"
-#include "presign_glue.h"
+#include "presigner.h"
 #include "router.h"
 
 #include <string.h>
@@ -11,13 +11,13 @@ void app_init(struct app *a, const struct config *cfg)
 	memset(a, 0, sizeof *a);
 	a->cfg = cfg;
 	db_init(&a->db, cfg->database_url, NULL);
-	a->presign = presign_glue_new(cfg);
+	a->presign = presigner_new(cfg);
 }
 
 void app_free(struct app *a)
 {
 	db_close(&a->db);
-	presign_glue_free(a->presign);
+	presigner_free(a->presign);
 	a->presign = NULL;
 	http_request_free(&a->req);
 	http_response_free(&a->resp);

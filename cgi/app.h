@@ -13,14 +13,14 @@
 #include "db.h"
 #include "http.h"
 
-struct presign_glue;
+struct presigner;
 
 struct app {
 	const struct config *cfg;
 	struct db db;
 	struct request req;
 	struct response resp;
-	struct presign_glue *presign;  /* owned: presign_glue.h */
+	struct presigner *presign;     /* owned: presigner.h */
 };
 
 /* Sets up the worker (connects to the database). */

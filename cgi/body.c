@@ -1,5 +1,6 @@
 /* body.c - see body.h. */
 #include "body.h"
+#include "util.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -233,7 +234,7 @@ struct json_object *body_parse_json(const char *body, size_t len, int max_depth,
 		         NULL, NULL, NULL);
 		goto cleanup;
 	}
-	if (memchr(body, '\0', len) || !http_utf8_valid(body, len)) {
+	if (memchr(body, '\0', len) || !util_utf8_valid(body, len)) {
 		verr_add(v, "body is not valid UTF-8 text (or contains a NUL byte)",
 		         "value_error.unicode", "body", NULL, NULL, NULL);
 		goto cleanup;
@@ -297,4 +298,16 @@ cleanup:
 	if (tok)
 		json_tokener_free(tok);
 	return obj;
+}
+
+int body_is_plain_json(const char *ct)
+{
+	size_t n;
+
+	if (!ct)
+		return 0;
+	while (*ct == ' ')
+		ct++;
+	n = strcspn(ct, "; \t");
+	return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
 }

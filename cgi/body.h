@@ -10,7 +10,7 @@
 
 #include <json-c/json.h>
 
-#include "http.h"
+#include "problems.h"
 
 enum body_kind {
 	BODY_NONE = 0,        /* no usable media type */
@@ -21,6 +21,9 @@ enum body_kind {
 /* Maps a Content-Type value (parameters ignored) to a kind; BODY_NONE for
  * anything else or NULL. */
 enum body_kind body_kind_of(const char *content_type);
+
+/* 1 when the Content-Type is application/json (parameters ignored). */
+int body_is_plain_json(const char *content_type);
 
 /*
  * Parses body (len bytes) as one strict JSON value with at most max_depth

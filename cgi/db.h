@@ -1,49 +1,34 @@
 /*
- * db.h - the worker's PostgreSQL connection and every SQL statement the
- * request path issues.
+ * db.h - the worker's PostgreSQL connection: connect, reconnect,
+ * transactions, and the two ways a statement is run (prepared, from a
+ * resource file's table, or one-off parameterized text).
  *
- * One `struct db` per worker (thread). It connects lazily, prepares all
- * statements once per connection, and reconnects by itself: when the server
- * is gone, calls return DB_UNAVAILABLE (the caller answers 503) and the next
- * call tries again. SQL text and server messages go to the log only.
+ * One `struct db` per worker (thread). It connects lazily, prepares the
+ * resource files' statements once per connection, and reconnects by
+ * itself: when the server is gone, calls return DB_UNAVAILABLE (the
+ * dispatcher answers 503) and the next call tries again. SQL text and
+ * server messages go to the log only. libpq stays behind this header and
+ * the db_*.c files: callers get typed rows.
  */
 #ifndef DOCAPI_DB_H
 #define DOCAPI_DB_H
 
-#include <libpq-fe.h>
+#include <stddef.h>
+
+struct pg_conn;
+struct pg_result;
 
 enum db_status { DB_OK = 0, DB_UNAVAILABLE, DB_ERROR };
 
 struct db {
-	char *conninfo;   /* owned */
-	PGconn *conn;     /* owned; NULL or bad until connected */
-	int prepared;     /* statements prepared on this connection */
+	char *conninfo;           /* owned */
+	struct pg_conn *conn;     /* owned; NULL or bad until connected */
+	int prepared;             /* statements prepared on this connection */
 };
 
-/* A stored document row, borrowed from a PGresult (valid until PQclear). */
-struct db_doc_row {
-	long long pk;
-	long long version;
-	const char *sys, *metadata, *blobs, *fields;
-	const char *vector;       /* NULL when the document has none */
-	const char *created_at, *updated_at;  /* RFC 3339 UTC */
-};
-
-/* The single round trip that authenticates and resolves a document path. */
-struct db_lookup {
-	PGresult *res;            /* owned; db_lookup_clear() */
-	int key_found;            /* a key with this hash exists */
-	int key_valid;            /* not revoked, not expired */
-	const char *role;
-	const char *ns_id;        /* NULL: namespace not found in the key's org */
-	int ns_allowed;
-	const char *col_id;       /* NULL: collection not found */
-	int doc_found;
-	struct db_doc_row doc;
-};
-
-/* Initialises db for conninfo (copied) and tries to connect; failure to
- * connect is not an error here (the first request will retry). */
+/* Initialises db for conninfo (copied, with docapi's defaults) and tries
+ * to connect; failure to connect is not an error here (the first request
+ * will retry). */
 void db_init(struct db *db, const char *conninfo, const char *rid);
 void db_close(struct db *db);
 
@@ -51,39 +36,31 @@ void db_close(struct db *db);
 enum db_status db_ensure(struct db *db, const char *rid);
 
 /*
- * Authenticates key_hash (32 bytes) and resolves namespace, collection and
- * document in one statement. ns and col are ids when they carry the id
- * prefix, names otherwise; col and doc may be NULL (namespace-only routes).
- * Retried once on a fresh connection if the old one had died.
+ * A connection for a one-shot program (docapi-admin): conninfo gets the
+ * same defaults as a worker's (connect_timeout, application_name) and the
+ * same session set-up. Returns the connection (caller PQfinish()es it), or
+ * NULL with libpq's reason in err.
  */
-enum db_status db_lookup(struct db *db, const char *rid,
-                         const unsigned char *key_hash, const char *ns,
-                         const char *col, const char *doc,
-                         struct db_lookup *out);
-void db_lookup_clear(struct db_lookup *lk);
+struct pg_conn *db_connect_once(const char *conninfo, char *err, size_t errlen);
+
+/* Rows of a one-off query; values borrowed until db_rows_clear(). */
+struct db_rows {
+	struct pg_result *res;    /* owned */
+	int n;                    /* number of rows */
+};
+/* The text of row, col; NULL for SQL NULL. */
+const char *db_rows_value(const struct db_rows *r, int row, int col);
+void db_rows_clear(struct db_rows *r);
 
 /*
- * Writes the new writable view if the row still has `version`: metadata,
- * blobs and fields are JSON texts, NULL for a column that keeps its stored
- * value (PostgreSQL then neither parses nor recompresses it). On success
- * *updated is 1 and new_version/updated_at (33 bytes) are filled; *updated
- * is 0 when another writer got there first (the caller re-reads and retries).
+ * Runs parameterized SQL that is not prepared (text built by a compiler
+ * from a parsed request, never from request text). values are text
+ * parameters $1..$n. Never re-run on a new connection.
  */
-enum db_status db_update_doc(struct db *db, const char *rid, long long pk,
-                             long long version, const char *metadata,
-                             const char *blobs, const char *fields,
-                             int *updated, long long *new_version,
-                             char *updated_at);
+enum db_status db_query(struct db *db, const char *rid, const char *sql,
+                        int n, const char *const *values, struct db_rows *out);
 
-/* Re-reads a document by primary key, with lock: FOR UPDATE (inside a
- * transaction from db_begin). *res owned by caller (PQclear). row->pk is 0
- * when the document no longer exists. */
-enum db_status db_reload_doc(struct db *db, const char *rid, long long pk,
-                             int lock, PGresult **res, struct db_doc_row *row);
-
-/* Transactions, used only after a PATCH lost a race for a row: the row is
- * then read FOR UPDATE so the next write cannot lose again. db_rollback()
- * is a no-op outside a transaction. */
+/* Transactions. db_rollback() is a no-op outside a transaction. */
 enum db_status db_begin(struct db *db, const char *rid);
 enum db_status db_commit(struct db *db, const char *rid);
 void db_rollback(struct db *db, const char *rid);

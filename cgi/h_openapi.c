@@ -6,8 +6,8 @@
 
 extern const char openapi_json[];
 
-void h_openapi(struct app *a, const char *const *params)
+enum h_result h_openapi(struct call *c)
 {
-	(void)params;
-	http_set_body(&a->resp, 200, openapi_json, strlen(openapi_json));
+	http_set_body(c->resp, 200, openapi_json, strlen(openapi_json));
+	return H_DONE;
 }

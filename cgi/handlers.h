@@ -1,15 +1,57 @@
 /*
- * handlers.h - route handlers (h_*.c). Each fills a->resp and returns; the
- * dispatcher has already done what the route's flags ask.
+ * handlers.h - what a route handler (h_*.c) is given and returns.
+ *
+ * The dispatcher (router.c) has run every check the route's row names, in
+ * the contract's order, before it calls the handler: the handler starts
+ * from a resolved scope, a parsed body and parsed query flags. It sets the
+ * response's status, body and header fields (never a header line), and
+ * returns what happened; database failures it returns instead of
+ * answering, and the dispatcher maps them to 503 or 500 in one place.
+ * Handlers never call libpq.
  */
 #ifndef DOCAPI_HANDLERS_H
 #define DOCAPI_HANDLERS_H
 
-#include "app.h"
+#include "body.h"
+#include "config.h"
+#include "db.h"
+#include "db_scope.h"
+#include "http.h"
+#include "presigner.h"
 
-void h_healthz(struct app *a, const char *const *params);
-void h_openapi(struct app *a, const char *const *params);
-void h_document_get(struct app *a, const char *const *params);
-void h_document_patch(struct app *a, const char *const *params);
+/* Query flags of the document routes (contract section 4). */
+struct doc_query {
+	int return_url;
+	int return_vectors;
+};
+
+/* One request as a handler sees it. Everything is borrowed: the
+ * dispatcher owns the scope and the body and releases them after. */
+struct call {
+	const struct config *cfg;
+	struct db *db;
+	struct presigner *presigner;
+	const struct request *req;
+	struct response *resp;
+	const char *const *params;      /* the path's variable segments */
+	struct db_scope scope;          /* R_AUTH: key, namespace, collection, document */
+	enum body_kind body_kind;       /* R_BODY_*: the body's media type */
+	struct json_object *body;       /* R_BODY_*: the parsed body */
+	struct doc_query query;         /* R_DOC_QUERY */
+};
+
+enum h_result {
+	H_DONE = 0,        /* the response is set */
+	H_UNAVAILABLE,     /* the database is unavailable: 503, nothing written */
+	H_FAILED,          /* an internal error, already logged: 500 */
+};
+
+/* The result for a database status other than DB_OK. */
+enum h_result h_of_db(enum db_status st);
+
+enum h_result h_healthz(struct call *c);
+enum h_result h_openapi(struct call *c);
+enum h_result h_document_get(struct call *c);
+enum h_result h_document_patch(struct call *c);
 
 #endif

@@ -16,43 +16,6 @@ void http_set_retry_after(long seconds)
 
 /* ---- reading the request ------------------------------------------------ */
 
-int http_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-	while (p < end) {
-		unsigned c = *p;
-		size_t n;
-		unsigned min;
-		unsigned cp;
-		if (c == 0)
-			return 0;
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if ((c & 0xE0) == 0xC0) {
-			n = 1; cp = c & 0x1F; min = 0x80;
-		} else if ((c & 0xF0) == 0xE0) {
-			n = 2; cp = c & 0x0F; min = 0x800;
-		} else if ((c & 0xF8) == 0xF0) {
-			n = 3; cp = c & 0x07; min = 0x10000;
-		} else {
-			return 0;
-		}
-		if ((size_t)(end - p) <= n)
-			return 0;
-		for (size_t i = 1; i <= n; i++) {
-			if ((p[i] & 0xC0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i] & 0x3F);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			return 0;
-		p += n + 1;
-	}
-	return 1;
-}
-
 static int hexval(int c)
 {
 	if (c >= '0' && c <= '9')
@@ -84,7 +47,7 @@ int http_pct_decode(const char *s, size_t n, char *out, int plus_is_space)
 		}
 	}
 	out[o] = '\0';
-	return http_utf8_valid(out, o) ? 0 : -1;
+	return util_utf8_valid(out, o) ? 0 : -1;
 }
 
 /* Splits a raw path ("/v1/a%20b") into decoded segments. */
@@ -255,7 +218,7 @@ void http_read_request(struct request *req, const struct http_io *io,
 	 * ASCII), but PostgreSQL fails the whole lookup on it (500). Look up
 	 * U+FFFD instead: 404 "Namespace not found", with an id that is valid
 	 * JSON text. */
-	if (req->x_namespace && !http_utf8_valid(req->x_namespace, strlen(req->x_namespace)))
+	if (req->x_namespace && !util_utf8_valid(req->x_namespace, strlen(req->x_namespace)))
 		req->x_namespace = "\xEF\xBF\xBD";
 	if (!req->query)
 		req->query = "";
@@ -366,25 +329,22 @@ const char *http_error_type(int status)
 	}
 }
 
+void http_error_reset(struct response *resp)
+{
+	resp->etag = 0;
+	resp->allow = 0;
+}
+
 void http_response_reset(struct response *resp)
 {
 	resp->status = 0;
-	buf_reset(&resp->headers);
+	http_error_reset(resp);
 	buf_reset(&resp->body);
 }
 
 void http_response_free(struct response *resp)
 {
-	buf_free(&resp->headers);
 	buf_free(&resp->body);
-}
-
-void http_add_header(struct response *resp, const char *name, const char *value)
-{
-	buf_puts(&resp->headers, name);
-	buf_puts(&resp->headers, ": ");
-	buf_puts(&resp->headers, value);
-	buf_puts(&resp->headers, "\r\n");
 }
 
 void http_set_body(struct response *resp, int status, const char *json, size_t len)
@@ -417,15 +377,9 @@ void http_error(struct response *resp, int status, const char *message,
 	if (details)
 		json_object_object_add(err, "details", details);
 	json_object_object_add(root, "error", err);
+	http_error_reset(resp);
 	http_set_json(resp, status, root);
 	json_object_put(root);
-	if (status == 401)
-		http_add_header(resp, "WWW-Authenticate", "Bearer");
-	if (status == 503) {
-		char s[24];
-		snprintf(s, sizeof s, "%ld", retry_after_seconds);
-		http_add_header(resp, "Retry-After", s);
-	}
 }
 
 struct json_object *http_not_found_details(const char *resource, const char *id)
@@ -436,20 +390,49 @@ struct json_object *http_not_found_details(const char *resource, const char *id)
 	return d;
 }
 
+void http_allow_list(int methods, char *out, size_t outlen)
+{
+	static const struct { int m; const char *name; } names[] = {
+		{ HTTP_GET, "GET" }, { HTTP_HEAD, "HEAD" }, { HTTP_POST, "POST" },
+		{ HTTP_PUT, "PUT" }, { HTTP_PATCH, "PATCH" }, { HTTP_DELETE, "DELETE" },
+	};
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (!(methods & names[i].m))
+			continue;
+		int n = snprintf(out + used, outlen - used, "%s%s", used ? ", " : "",
+		                 names[i].name);
+		if (n < 0 || (size_t)n >= outlen - used)
+			break;
+		used += (size_t)n;
+	}
+}
+
 int http_send(const struct request *req, const struct response *resp)
 {
 	struct buf out = { 0 };
 	int rc, status = resp->status ? resp->status : 500;
 	int has_body = status != 204 && status != 304 && req->method != HTTP_HEAD;
 
-	buf_reserve(&out, 256 + resp->headers.len + (has_body ? resp->body.len : 0));
+	buf_reserve(&out, 320 + (has_body ? resp->body.len : 0));
 	buf_printf(&out, "Status: %d %s\r\n", status, http_reason(status));
 	if (status != 204 && status != 304)
 		buf_puts(&out, "Content-Type: application/json\r\n");
 	buf_puts(&out, "X-Request-Id: ");
 	buf_puts(&out, req->request_id);
 	buf_puts(&out, "\r\nCache-Control: no-store\r\n");
-	buf_append(&out, resp->headers.data ? resp->headers.data : "", resp->headers.len);
+	if (resp->etag)
+		buf_printf(&out, "ETag: \"%lld\"\r\n", resp->etag);
+	if (resp->allow) {
+		char allow[64];
+		http_allow_list(resp->allow, allow, sizeof allow);
+		buf_printf(&out, "Allow: %s\r\n", allow);
+	}
+	if (status == 401)
+		buf_puts(&out, "WWW-Authenticate: Bearer\r\n");
+	if (status == 503)
+		buf_printf(&out, "Retry-After: %ld\r\n", retry_after_seconds);
 	if (status != 204 && status != 304)
 		buf_printf(&out, "Content-Length: %lu\r\n", (unsigned long)resp->body.len);
 	buf_puts(&out, "\r\n");
@@ -462,57 +445,13 @@ int http_send(const struct request *req, const struct response *resp)
 
 /* ---- validation errors (422) -------------------------------------------- */
 
-static void loc_add(struct json_object *loc, const char *part)
-{
-	if (!part)
-		return;
-	if (part[0] == '#')
-		json_object_array_add(loc, json_object_new_int(atoi(part + 1)));
-	else
-		json_object_array_add(loc, json_object_new_string(part));
-}
-
-void verr_add(struct verrs *v, const char *msg, const char *type,
-              const char *loc0, const char *loc1, const char *loc2,
-              const char *loc3)
-{
-	struct json_object *e = json_object_new_object();
-	struct json_object *loc = json_object_new_array();
-
-	if (!v->detail)
-		v->detail = json_object_new_array();
-	loc_add(loc, loc0);
-	if (loc1) {
-		loc_add(loc, loc1);
-		if (loc2) {
-			loc_add(loc, loc2);
-			loc_add(loc, loc3);
-		}
-	}
-	json_object_object_add(e, "loc", loc);
-	json_object_object_add(e, "msg", json_object_new_string(msg));
-	json_object_object_add(e, "type", json_object_new_string(type));
-	json_object_array_add(v->detail, e);
-}
-
-int verr_count(const struct verrs *v)
-{
-	return v->detail ? (int)json_object_array_length(v->detail) : 0;
-}
-
 void verr_respond(struct verrs *v, struct response *resp)
 {
 	struct json_object *root = json_object_new_object();
-	json_object_object_add(root, "detail", v->detail ? v->detail : json_object_new_array());
-	v->detail = NULL;
+	json_object_object_add(root, "detail", verr_take(v));
+	http_error_reset(resp);
 	http_set_json(resp, 422, root);
 	json_object_put(root);
-}
-
-void verr_free(struct verrs *v)
-{
-	json_object_put(v->detail);
-	v->detail = NULL;
 }
 
 /* ---- query strings ------------------------------------------------------ */

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <json-c/json.h>
 
+#include "problems.h"
 #include "util.h"
 
 /* How a request reaches us: FastCGI streams, or plain CGI stdio. */
@@ -61,9 +62,11 @@ struct request {
 	int body_truncated;       /* fewer bytes than CONTENT_LENGTH announced */
 };
 
+/* What a handler sets; http_send() writes the headers from the fields. */
 struct response {
 	int status;
-	struct buf headers;       /* extra header lines, each ending in \r\n */
+	long long etag;           /* > 0: ETag: "<etag>" (a document version) */
+	int allow;                /* methods for Allow (405), 0: none */
 	struct buf body;
 };
 
@@ -85,8 +88,12 @@ void http_request_free(struct request *req);
 void http_response_reset(struct response *resp);
 void http_response_free(struct response *resp);
 
-/* Appends "Name: value\r\n" to the response headers. */
-void http_add_header(struct response *resp, const char *name, const char *value);
+/* Drops the header fields a success set (ETag, Allow): an error
+ * response carries none of them. */
+void http_error_reset(struct response *resp);
+
+/* Writes "GET, PATCH" for a method mask into out. */
+void http_allow_list(int methods, char *out, size_t outlen);
 
 /* Sets a body that is already JSON text (copied). */
 void http_set_body(struct response *resp, int status, const char *json, size_t len);
@@ -95,9 +102,10 @@ void http_set_body(struct response *resp, int status, const char *json, size_t l
 void http_set_json(struct response *resp, int status, struct json_object *obj);
 
 /*
- * Sets an error response of contract section 2. details (may be NULL) is
- * taken over (its reference is consumed). Also adds WWW-Authenticate for 401
- * and Retry-After for 503 (retry_after seconds).
+ * Sets an error response of contract section 2, dropping any ETag/Allow
+ * set before. details (may be NULL) is taken over (its reference is
+ * consumed). http_send() adds WWW-Authenticate for 401 and Retry-After for
+ * 503 (retry_after seconds).
  */
 void http_error(struct response *resp, int status, const char *message,
                 struct json_object *details);
@@ -115,22 +123,8 @@ const char *http_error_type(int status);
 /* Retry-After seconds sent with every 503 (set once from the config). */
 void http_set_retry_after(long seconds);
 
-/*
- * Validation errors (422, FastAPI shape). Collect with verr_add(), then
- * verr_respond() if any were added. The list owns its JSON.
- */
-struct verrs {
-	struct json_object *detail; /* array, created on first add */
-};
-/* loc is "body", "query", "path" or "header", then up to 3 parts (NULL ends);
- * a part starting with '#' is an array index ("#3" -> 3). */
-void verr_add(struct verrs *v, const char *msg, const char *type,
-              const char *loc0, const char *loc1, const char *loc2,
-              const char *loc3);
-int verr_count(const struct verrs *v);
-/* Moves the list into a 422 response. */
+/* Moves the validation problems of v (problems.h) into a 422 response. */
 void verr_respond(struct verrs *v, struct response *resp);
-void verr_free(struct verrs *v);
 
 /* Parses a query boolean: true/false/1/0 in any case; -1 if invalid. */
 int http_parse_bool(const char *s);
@@ -144,7 +138,5 @@ int http_query_param(const char *query, const char *name, char *out, size_t outl
  * %00, or invalid UTF-8 in the result. plus_is_space for query strings. */
 int http_pct_decode(const char *s, size_t n, char *out, int plus_is_space);
 
-/* 1 when s (len bytes) is valid UTF-8 without NUL. */
-int http_utf8_valid(const char *s, size_t len);
 
 #endif

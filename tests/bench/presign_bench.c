@@ -3,20 +3,20 @@
  *
  *   tests/bench/presign_bench.sh [SECONDS_PER_MEASUREMENT]
  *
- * (compiles this file with gcc -O2 against cgi/s3presign.c, cgi/docview.c
- * and what docview.c needs, then runs it on one core.)
+ * (compiles this file with gcc -O2 against cgi/s3presign.c, cgi/doc.c,
+ * cgi/doc_json.c and what they need, then runs it on one core.)
  *
  * 1. URLs per second on ONE thread: presign_url() into a fixed buffer and
  *    presign_url_alloc() (what the app calls), with the signing key cached
- *    (one per-worker cache, as in presign_glue.c), a typical 40-byte key,
+ *    (one per-worker cache, as in presigner.c), a typical 40-byte key,
  *    path-style custom endpoint and AWS virtual-hosted, with and without a
  *    session token. Target: >= 500,000 URLs/s.
  * 2. The server-side cost of a GET with return_url=true for a document with
- *    100 s3:// blobs against the same GET without it: docview_render() with
- *    DV_RESPONSE|DV_PRESIGN against DV_RESPONSE (what h_documents.c
+ *    100 s3:// blobs against the same GET without it: doc_render() with
+ *    DV_RESPONSE|DV_PRESIGN against DV_RESPONSE (what h_document.c
  *    reply_document() passes), plus the serialisation of http_set_json(), on
- *    a document loaded with docview_load() from stored JSON. The sign
- *    callback does what presign_glue_sign() does minus the credential lookup
+ *    a document loaded with doc_load() from stored JSON. The sign
+ *    callback does what presigner_sign() does minus the credential lookup
  *    (a struct copy under a cache hit): parse the s3:// URL, one time(NULL)
  *    reading, presign_url_alloc() with the worker's cache.
  *
@@ -36,7 +36,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "docview.h"
+#include "doc.h"
+#include "doc_json.h"
 #include "s3presign.h"
 
 static double clock_s(clockid_t id)
@@ -171,7 +172,7 @@ struct sign_ctx {
 	long signed_ok, failed;
 };
 
-/* presign_glue_sign() without the credential provider. */
+/* presigner_sign() without the credential provider. */
 static char *bench_sign(void *ctx, const char *url)
 {
 	struct sign_ctx *s = ctx;
@@ -204,13 +205,13 @@ static char *bench_sign(void *ctx, const char *url)
 }
 
 struct render_case {
-	struct db_doc_row row;
+	struct stored_doc row;
 	int presign;
 	struct sign_ctx sc;
 	size_t last_len;
 };
 
-/* What h_documents.c's reply_document() does for a GET: write the stored
+/* What h_document.c's reply_document() does for a GET: write the stored
  * texts as they are; with return_url=true parse and presign the blobs. */
 static void one_render(void *arg)
 {
@@ -224,13 +225,13 @@ static void one_render(void *arg)
 		.updated_at = c->row.updated_at,
 	};
 	if (c->presign) {
-		docview_presign_blobs(c->row.blobs, bench_sign, &c->sc, &blobs, &urls,
+		doc_json_presign_blobs(c->row.blobs, bench_sign, &c->sc, &blobs, &urls,
 		                      &primary);
 		t.blobs = blobs.data;
 		t.presigned_urls = urls.data;
 		t.presigned_url = primary;
 	}
-	docview_write(&body, &t);
+	doc_json_write(&body, &t);
 	c->last_len = body.len;
 	g_sink += body.len + (size_t)body.data[0];
 	free(primary);
@@ -278,7 +279,7 @@ static void render_times(struct presign_cache *cache, int nblobs)
 {
 	static struct render_case with, without;
 	char *blobs_json, *sys_json;
-	struct db_doc_row row;
+	struct stored_doc row;
 
 	make_row(nblobs, &blobs_json, &sys_json);
 	memset(&row, 0, sizeof row);

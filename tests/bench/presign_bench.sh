@@ -4,12 +4,12 @@
 #   tests/bench/presign_bench.sh [--stack] [--baseline DIR] [--callgrind] [SECONDS]
 #
 # 1. In process (always): compiles tests/bench/presign_bench.c with gcc -O2
-#    against cgi/s3presign.c (and cgi/docview.c, jsonpatch.c, util.c, http.c,
+#    against cgi/s3presign.c (and cgi/doc*.c, jsonpatch.c, util.c, http.c,
 #    log.c for the render figure), `pkg-config --cflags --libs libcrypto`
 #    (+ json-c, libpq headers), and runs it on one core (taskset, CPU
 #    $BENCH_CPU, default 0): presigned URLs per second with a cached signing
 #    key and a 40-byte key (target >= 500,000/s), and the CPU time of
-#    docview_render() + serialisation for a document with 100 s3:// blobs with
+#    doc_render() + serialisation for a document with 100 s3:// blobs with
 #    and without return_url=true. SECONDS (default 1) per measurement, best
 #    of 3.
 #    --baseline DIR: also builds the same figures from another source tree
@@ -59,10 +59,16 @@ trap 'rm -rf "$OUT"' EXIT
 build() { # TREE OUTPUT: the bench of source tree TREE
     local extra=()  # jsontext.c: trees from 1256a46 on
     [ -f "$1/cgi/jsontext.c" ] && extra=("$1/cgi/jsontext.c")
+    # the document code: one docview.c before the split, doc*.c after it
+    if [ -f "$1/cgi/docview.c" ]; then
+        extra+=("$1/cgi/docview.c")
+    else
+        extra+=("$1/cgi/doc.c" "$1/cgi/doc_json.c" "$1/cgi/problems.c")
+    fi
     # shellcheck disable=SC2046 # pkg-config output is meant to be split
     "$CC" -O2 -Wall -Wextra -I"$1/cgi" -o "$2" \
         "$1/tests/bench/presign_bench.c" "$1/cgi/s3presign.c" "${extra[@]}" \
-        "$1/cgi/docview.c" "$1/cgi/jsonpatch.c" "$1/cgi/util.c" \
+        "$1/cgi/jsonpatch.c" "$1/cgi/util.c" \
         "$1/cgi/http.c" "$1/cgi/log.c" \
         $(pkg-config --cflags json-c libpq) $(pkg-config --cflags --libs libcrypto) \
         $(pkg-config --libs json-c)

@@ -1,18 +1,18 @@
 /*
  * fuzz_jsontext.c - the JSON text walker (jsontext.c) and its user on the
- * return_url=true path, docview_presign_blobs().
+ * return_url=true path, doc_json_presign_blobs().
  *
  * Input: any bytes, walked as an object and as an array with the exact
  * length (no NUL at the end: ASan sees any read past it).
  * Invariants: every slice lies inside the input; walking ends (1 per item,
  * then 0 or -1). Differential: when json-c accepts the input as an array
- * of objects, docview_presign_blobs() succeeds, its two outputs are JSON
+ * of objects, doc_json_presign_blobs() succeeds, its two outputs are JSON
  * that json-c accepts, with as many blobs as the input and at most as many
  * presigned_urls entries; when it fails, it leaves no primary URL behind.
  */
 #include "fuzz_common.h"
 
-#include "docview.h"
+#include "doc_json.h"
 #include "jsontext.h"
 #include "util.h"
 
@@ -110,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Whole C strings only: json-c and docview see the same text. */
 	if (strlen(text) == size) {
 		int valid = array_of_objects(text, &count);
-		int rc = docview_presign_blobs(text, sign_all, NULL, &blobs, &urls, &primary);
+		int rc = doc_json_presign_blobs(text, sign_all, NULL, &blobs, &urls, &primary);
 		if (valid) {
 			FUZZ_ASSERT(rc == 0, "valid blobs refused");
 			FUZZ_ASSERT(array_length(blobs.data) == count, "blob count changed");

@@ -1,6 +1,6 @@
 /*
  * fuzz_s3presign.c - presign_parse_s3_url() and presign_url() with fixed
- * credentials, as presign_glue.c uses them for every s3:// blob URL.
+ * credentials, as presigner.c uses them for every s3:// blob URL.
  *
  * Input: 8 option bytes (addressing, expiry and clock selectors, flags),
  * then '\0'-separated fields: URL, region, endpoint, session token, extra
@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int n = fuzz_split(data + 8, size - 8, 6, f, lens);
 	const char *url = f[0];
 
-	/* the parser first, as presign_glue does */
+	/* the parser first, as presigner does */
 	int prc = presign_parse_s3_url(url, bucket, sizeof bucket, &key);
 	FUZZ_ASSERT(presign_strerror(prc) != NULL, "strerror");
 	if (prc == PRESIGN_OK) {

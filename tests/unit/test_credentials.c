@@ -4,7 +4,7 @@
  * their static functions. Network: only 127.0.0.1:1 (connection refused). */
 #include "check.h"
 #include "../../cgi/credentials.c"
-#include "../../cgi/presign_glue.c"
+#include "../../cgi/presigner.c"
 #include "config.h"
 
 #include <dlfcn.h>
@@ -392,7 +392,8 @@ static const char *query_value(const char *url, const char *name, char *out, siz
 static void test_glue(void)
 {
 	struct config cfg;
-	struct app a;
+	struct presigner *p;
+	struct presigner_call pc = { NULL, "rid" };
 	char err[256], v[128];
 	char *u;
 
@@ -410,12 +411,11 @@ static void test_glue(void)
 	                        "s3_bucket.aws-bucket.addressing = virtual\n"
 	                        "s3_bucket.other.endpoint = https://minio.example:9443\n",
 	                        err, sizeof err) == 0, "glue config");
-	memset(&a, 0, sizeof a);
-	a.cfg = &cfg;
-	a.presign = presign_glue_new(&cfg);
-	CHECK(presign_glue_ready(&a) == 1, "ready with config credentials");
+	p = presigner_new(&cfg);
+	pc.presigner = p;
+	CHECK(presigner_ready(p, "rid") == 1, "ready with config credentials");
 
-	u = presign_glue_sign(&a, "s3://media/a b+c/ü.mp4");
+	u = presigner_sign(&pc, "s3://media/a b+c/ü.mp4");
 	CHECK(u && util_starts_with(u, "http://127.0.0.1:9000/media/a%20b%2Bc/%C3%BC.mp4?"),
 	      "default endpoint, path style, key encoded once");
 	CHECK(u && strstr(u, "X-Amz-Credential=AKIDEXAMPLE%2F") && strstr(u, "%2Fauto%2Fs3%2Faws4_request"),
@@ -425,42 +425,41 @@ static void test_glue(void)
 	CHECK(u && !strstr(u, "X-Amz-Security-Token"), "no token for long-term credentials");
 	free(u);
 
-	u = presign_glue_sign(&a, "s3://aws-bucket/k.txt");
+	u = presigner_sign(&pc, "s3://aws-bucket/k.txt");
 	CHECK(u && util_starts_with(u, "https://aws-bucket.s3.eu-west-1.amazonaws.com/k.txt?"),
 	      "override: AWS, virtual, eu-west-1");
 	free(u);
-	u = presign_glue_sign(&a, "s3://other/k.txt");
+	u = presigner_sign(&pc, "s3://other/k.txt");
 	CHECK(u && util_starts_with(u, "https://minio.example:9443/other/k.txt?"),
 	      "override: endpoint only");
 	CHECK(u && strstr(u, "%2Fauto%2Fs3%2F"), "override inherits the region");
 	free(u);
-	CHECK(presign_glue_sign(&a, "s3://media/a/../b") == NULL, "dot segment: not signed");
-	CHECK(presign_glue_sign(&a, "s3://media") == NULL, "no key: not signed");
+	CHECK(presigner_sign(&pc, "s3://media/a/../b") == NULL, "dot segment: not signed");
+	CHECK(presigner_sign(&pc, "s3://media") == NULL, "no key: not signed");
 
 	/* Temporary credentials: the token is signed in, the lifetime capped. */
 	time_t now = time(NULL);
 	struct cred_value tv = temp_value("ASIATEMP", now + 400);
-	install(a.presign->creds, &tv, now, NULL);
-	u = presign_glue_sign(&a, "s3://media/x");
+	install(p->creds, &tv, now, NULL);
+	u = presigner_sign(&pc, "s3://media/x");
 	CHECK(u && strstr(u, "X-Amz-Security-Token=temptoken&"), "token in the URL");
 	CHECK(u && strstr(u, "X-Amz-Credential=ASIATEMP%2F"), "temporary key used");
 	long exp = u && query_value(u, "X-Amz-Expires", v, sizeof v) ? atol(v) : -1;
 	CHECK(exp >= 398 && exp <= 400, "lifetime capped at the credentials' expiration");
 	free(u);
 
-	presign_glue_free(a.presign);
+	presigner_free(p);
 	config_free(&cfg);
 
 	/* No credentials at all: not ready. */
 	config_defaults(&cfg);
 	CHECK(config_parse_text(&cfg, "t.conf", "s3_credentials = config\n", err, sizeof err) == 0,
 	      "config only");
-	memset(&a, 0, sizeof a);
-	a.cfg = &cfg;
-	a.presign = presign_glue_new(&cfg);
-	CHECK(presign_glue_ready(&a) == 0, "not ready without credentials");
-	CHECK(presign_glue_sign(&a, "s3://media/x") == NULL, "nothing signed");
-	presign_glue_free(a.presign);
+	p = presigner_new(&cfg);
+	pc.presigner = p;
+	CHECK(presigner_ready(p, "rid") == 0, "not ready without credentials");
+	CHECK(presigner_sign(&pc, "s3://media/x") == NULL, "nothing signed");
+	presigner_free(p);
 	config_free(&cfg);
 }
 

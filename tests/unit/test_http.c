@@ -95,20 +95,54 @@ static void test_routes(void)
 	const char *params[HTTP_MAX_SEGS];
 	int allow;
 	static const struct route table[] = {
-		{ HTTP_GET, "/v1/collections/{}/documents/{}", NULL, 0 },
-		{ HTTP_PATCH, "/v1/collections/{}/documents/{}", NULL, 0 },
-		{ 0, NULL, NULL, 0 },
+		{ HTTP_GET, "/v1/collections/{}/documents/{}", NULL, 0, NULL },
+		{ HTTP_PATCH, "/v1/collections/{}/documents/{}", NULL, 0, NULL },
+		{ HTTP_POST, "/v1/collections/{}/documents/list", NULL, 0, NULL },
+		{ HTTP_POST | HTTP_DELETE, "/v1/collections/{}/documents/batch", NULL, 0, NULL },
+		{ HTTP_GET, "/v1/collections/{}/documents/{}/lineage", NULL, 0, NULL },
+		{ 0, NULL, NULL, 0, NULL },
 	};
 	CHECK(router_match(table, HTTP_GET, segs, 5, params, &allow) == &table[0], "GET matches");
 	CHECK_STR(params[0], "c", "first param");
 	CHECK_STR(params[1], "d", "second param");
 	CHECK(router_match(table, HTTP_POST, segs, 5, params, &allow) == NULL && allow == (HTTP_GET | HTTP_PATCH), "POST is 405");
 	char hdr[64];
-	router_allow_header(allow, hdr, sizeof hdr);
+	http_allow_list(allow, hdr, sizeof hdr);
 	CHECK_STR(hdr, "GET, PATCH", "Allow header");
 	CHECK(router_match(table, HTTP_GET, segs, 4, params, &allow) == NULL && allow == 0, "short path is 404");
+	/* Literal segments beat {document_id}, whatever the method. */
+	char *lsegs[] = { "v1", "collections", "c", "documents", "list", "lineage" };
+	CHECK(router_match(table, HTTP_POST, lsegs, 5, params, &allow) == &table[2], "POST list is the list route");
+	CHECK(router_match(table, HTTP_GET, lsegs, 5, params, &allow) == NULL && allow == HTTP_POST,
+	      "GET .../documents/list is 405 Allow: POST, not a document");
+	CHECK(router_match(table, HTTP_PATCH, lsegs, 5, params, &allow) == NULL && allow == HTTP_POST,
+	      "PATCH .../documents/list is 405");
+	lsegs[4] = "batch";
+	CHECK(router_match(table, HTTP_GET, lsegs, 5, params, &allow) == NULL &&
+	      allow == (HTTP_POST | HTTP_DELETE), "GET .../documents/batch: Allow POST, DELETE");
+	http_allow_list(allow, hdr, sizeof hdr);
+	CHECK_STR(hdr, "POST, DELETE", "Allow of batch");
+	CHECK(router_match(table, HTTP_DELETE, lsegs, 5, params, &allow) == &table[3], "DELETE batch");
+	lsegs[4] = "doc_1";
+	CHECK(router_match(table, HTTP_GET, lsegs, 6, params, &allow) == &table[4], "lineage of a document");
+	CHECK_STR(params[1], "doc_1", "lineage param");
 	http_request_free(&req);
 	buf_free(&f.out);
+}
+
+/* The response as http_send() writes it (a static buffer, per call). */
+static const char *sent(const struct response *resp)
+{
+	static struct fake out = { "", 0, { 0 } };
+	static char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/x", NULL };
+	static struct request req;
+	static struct http_io io = { fake_read, fake_write, env, &out };
+	out.off = 0;
+	http_request_reset(&req);
+	http_read_request(&req, &io, "", 100, 0);
+	buf_reset(&out.out);
+	http_send(&req, resp);
+	return out.out.data ? out.out.data : "";
 }
 
 static void test_headers_and_body(void)
@@ -142,10 +176,13 @@ static void test_headers_and_body(void)
 	          "{\"resource\":\"namespace\",\"id\":\"ns_1\"}}}", "404 body shape");
 	http_response_reset(&resp);
 	http_error(&resp, 401, "x", NULL);
-	CHECK(strstr(resp.headers.data, "WWW-Authenticate: Bearer\r\n") != NULL, "401 challenge");
+	CHECK(strstr(sent(&resp), "WWW-Authenticate: Bearer\r\n") != NULL, "401 challenge");
 	http_response_reset(&resp);
+	resp.etag = 5;
+	CHECK(strstr(sent(&resp), "ETag: \"5\"\r\n") != NULL, "ETag from the field");
 	http_error(&resp, 503, "x", NULL);
-	CHECK(strstr(resp.headers.data, "Retry-After: ") != NULL, "503 Retry-After");
+	CHECK(strstr(sent(&resp), "Retry-After: ") != NULL, "503 Retry-After");
+	CHECK(strstr(sent(&resp), "ETag") == NULL, "an error drops the ETag set before");
 	CHECK(strstr(resp.body.data, "ServiceUnavailableError") != NULL, "503 type");
 	http_response_reset(&resp);
 	struct verrs v = { 0 };

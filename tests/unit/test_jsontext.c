@@ -1,9 +1,9 @@
 /*
  * test_jsontext.c - walking JSON text without parsing it (jsontext.h), and
- * docview_presign_blobs(), its user on the return_url=true path.
+ * doc_json_presign_blobs(), its user on the return_url=true path.
  */
 #include "check.h"
-#include "../../cgi/docview.h"
+#include "../../cgi/doc_json.h"
 #include "../../cgi/jsontext.h"
 #include "../../cgi/util.h"
 
@@ -124,7 +124,7 @@ static void test_presign_blobs(void)
 		" {\"url\":\"s3://b/nofield\"},"
 		" {\"field\":\"u\",\"url\":\"s3:\\u002f/b/u\\tv\"}]";
 
-	CHECK(docview_presign_blobs(stored, fake_sign, &calls, &blobs, &urls, &primary) == 0,
+	CHECK(doc_json_presign_blobs(stored, fake_sign, &calls, &blobs, &urls, &primary) == 0,
 	      "presign a stored array");
 	CHECK(calls == 5, "s3:// URLs are signed, others are not");
 	CHECK_STR(blobs.data,
@@ -156,7 +156,7 @@ static void test_presign_blobs(void)
 
 	/* the first source blob has no signable URL: no primary at all */
 	primary = NULL;
-	CHECK(docview_presign_blobs("[{\"url\":\"s3://nosign/x\",\"role\":\"source\"},"
+	CHECK(doc_json_presign_blobs("[{\"url\":\"s3://nosign/x\",\"role\":\"source\"},"
 	                            "{\"url\":\"s3://b/y\",\"role\":\"source\"}]",
 	                            fake_sign, &calls, &blobs, &urls, &primary) == 0,
 	      "two source blobs");
@@ -164,7 +164,7 @@ static void test_presign_blobs(void)
 	buf_free(&blobs);
 	buf_free(&urls);
 
-	CHECK(docview_presign_blobs("[]", fake_sign, &calls, &blobs, &urls, &primary) == 0,
+	CHECK(doc_json_presign_blobs("[]", fake_sign, &calls, &blobs, &urls, &primary) == 0,
 	      "empty list");
 	CHECK_STR(blobs.data, "[]", "empty blobs");
 	CHECK_STR(urls.data, "[]", "empty presigned_urls");
@@ -174,7 +174,7 @@ static void test_presign_blobs(void)
 	static const char *const corrupt[] = { "{}", "[1]", "[{\"url\":\"s3://b/k\"}", "" };
 	for (size_t i = 0; i < sizeof corrupt / sizeof corrupt[0]; i++) {
 		primary = NULL;
-		CHECK(docview_presign_blobs(corrupt[i], fake_sign, &calls, &blobs, &urls,
+		CHECK(doc_json_presign_blobs(corrupt[i], fake_sign, &calls, &blobs, &urls,
 		                            &primary) == -1, corrupt[i]);
 		CHECK(primary == NULL, "no primary left behind on failure");
 		buf_free(&blobs);

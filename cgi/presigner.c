@@ -1,15 +1,16 @@
-/* presign_glue.c - see presign_glue.h. */
-#include "presign_glue.h"
+/* presigner.c - see presigner.h. */
+#include "presigner.h"
 #include "credentials.h"
 #include "log.h"
 #include "s3presign.h"
 #include "util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-struct presign_glue {
+struct presigner {
 	const struct config *cfg;        /* borrowed */
 	struct presign_cache *cache;     /* NULL: OpenSSL lacks SHA-256/HMAC */
 	struct cred_provider *creds;     /* NULL: bad s3_credentials */
@@ -53,7 +54,7 @@ static const char *loggable(const char *s, char *out, size_t n)
 
 /* Signs a dummy object with dummy credentials: does the signer accept the
  * target of this bucket? Returns a presign_err. */
-static int check_target(struct presign_glue *g, const char *bucket)
+static int check_target(struct presigner *g, const char *bucket)
 {
 	struct presign_request r;
 	char *url = NULL;
@@ -72,9 +73,9 @@ static int check_target(struct presign_glue *g, const char *bucket)
 	return err;
 }
 
-struct presign_glue *presign_glue_new(const struct config *cfg)
+struct presigner *presigner_new(const struct config *cfg)
 {
-	struct presign_glue *g = xcalloc(1, sizeof *g);
+	struct presigner *g = xcalloc(1, sizeof *g);
 	struct cred_options o;
 	char err[256], name[80];
 
@@ -109,7 +110,7 @@ struct presign_glue *presign_glue_new(const struct config *cfg)
 	return g;
 }
 
-void presign_glue_free(struct presign_glue *g)
+void presigner_free(struct presigner *g)
 {
 	if (!g)
 		return;
@@ -118,21 +119,20 @@ void presign_glue_free(struct presign_glue *g)
 	free(g);
 }
 
-int presign_glue_ready(struct app *a)
+int presigner_ready(struct presigner *g, const char *rid)
 {
-	struct presign_glue *g = a->presign;
 	struct credentials c;
 
 	if (!g || !g->cache || !g->creds)
 		return 0;
-	return cred_get(g->creds, time(NULL), a->req.request_id, &c) == 0;
+	return cred_get(g->creds, time(NULL), rid, &c) == 0;
 }
 
-char *presign_glue_sign(void *ctx, const char *url)
+char *presigner_sign(void *ctx, const char *url)
 {
-	struct app *a = ctx;
-	struct presign_glue *g = a->presign;
-	const char *rid = a->req.request_id;
+	const struct presigner_call *pc = ctx;
+	struct presigner *g = pc->presigner;
+	const char *rid = pc->rid;
 	char bucket[PRESIGN_BUCKET_MAX + 1], name[80];
 	const char *key = NULL;
 	struct credentials c;

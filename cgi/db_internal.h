@@ -1,0 +1,49 @@
+/*
+ * db_internal.h - what the db_*.c files share and nothing else includes:
+ * the statement table type, the runner, and the SQL of a document's
+ * columns (docapi-admin's export reads the same list).
+ */
+#ifndef DOCAPI_DB_INTERNAL_H
+#define DOCAPI_DB_INTERNAL_H
+
+#include <libpq-fe.h>
+
+#include "db.h"
+#include "stored.h"
+
+#define DB_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+/* A document row as struct stored_doc reads it (db_stored_doc). */
+#define DB_DOC_COLUMNS "d.id, d.version, d.sys, d.metadata, d.document_blobs, " \
+	"d.fields, d.vector, " DB_TS("d.created_at") ", " DB_TS("d.updated_at")
+#define DB_DOC_NCOLUMNS 9
+
+/* A prepared statement: prepared on every new connection under `name`. */
+struct db_stmt {
+	const char *name;
+	int nparams;
+	const char *sql;
+};
+
+/* Each resource file's statements, ended by a { NULL } entry. */
+extern const struct db_stmt db_scope_stmts[];
+extern const struct db_stmt db_document_stmts[];
+
+/*
+ * Runs prepared statement `name`. retry: a read that may be re-run once on
+ * a new connection when the old one turns out to be dead (never for
+ * writes: a write whose outcome is unknown must not be repeated). On DB_OK
+ * *out holds the result (caller PQclear()s it).
+ */
+enum db_status db_run(struct db *db, const char *rid, const char *name,
+                      int n, const char *const *values, const int *lengths,
+                      const int *formats, int retry, ExecStatusType want,
+                      PGresult **out);
+
+/* The text of row, col of r; NULL for SQL NULL. */
+const char *db_val(const PGresult *r, int row, int col);
+
+/* Reads DB_DOC_COLUMNS starting at column col of row into d (strings
+ * borrowed from r); d->pk is 0 when the row has no document. */
+void db_stored_doc(const PGresult *r, int row, int col, struct stored_doc *d);
+
+#endif

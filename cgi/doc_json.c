@@ -79,6 +79,36 @@ json_c:
 	return decoded ? scratch->data : NULL;
 }
 
+/*
+ * Appends a signed blob to blobs_out (its first head_len bytes, then
+ * presigned_url) and its entry to urls_out (the n-th); the URL is quoted
+ * once, into quoted, for both arrays.
+ */
+static void put_signed(struct buf *blobs_out, struct buf *urls_out,
+                       struct jt_slice blob, size_t head_len,
+                       struct jt_slice field, struct jt_slice object_key,
+                       const char *signed_url, int n, struct buf *quoted)
+{
+	buf_reset(quoted);
+	put_string(quoted, signed_url);
+	buf_append(blobs_out, blob.p, head_len);
+	buf_puts(blobs_out, ",\"presigned_url\":");
+	buf_append(blobs_out, quoted->data, quoted->len);
+	buf_putc(blobs_out, '}');
+	buf_puts(urls_out, n ? ",{\"key_name\":" : "{\"key_name\":");
+	if (field.p)
+		buf_append(urls_out, field.p, field.len);
+	else
+		buf_puts(urls_out, "null");
+	if (object_key.p) {
+		buf_puts(urls_out, ",\"object_key\":");
+		buf_append(urls_out, object_key.p, object_key.len);
+	}
+	buf_puts(urls_out, ",\"presigned_url\":");
+	buf_append(urls_out, quoted->data, quoted->len);
+	buf_putc(urls_out, '}');
+}
+
 int doc_json_presign_blobs(const char *blobs, doc_sign_fn sign,
                           void *sign_ctx, struct buf *blobs_out,
                           struct buf *urls_out, char **primary)
@@ -131,26 +161,9 @@ int doc_json_presign_blobs(const char *blobs, doc_sign_fn sign,
 			buf_append(blobs_out, blob.p, blob.len);
 			continue;
 		}
-		/* A blob with a url has a member, so "...}" becomes "...,pu}".
-		 * The URL is quoted once for both arrays. */
-		buf_reset(&quoted);
-		put_string(&quoted, signed_url);
-		buf_append(blobs_out, blob.p, (size_t)(members.p - 1 - blob.p));
-		buf_puts(blobs_out, ",\"presigned_url\":");
-		buf_append(blobs_out, quoted.data, quoted.len);
-		buf_putc(blobs_out, '}');
-		buf_puts(urls_out, n_urls++ ? ",{\"key_name\":" : "{\"key_name\":");
-		if (field.p)
-			buf_append(urls_out, field.p, field.len);
-		else
-			buf_puts(urls_out, "null");
-		if (object_key.p) {
-			buf_puts(urls_out, ",\"object_key\":");
-			buf_append(urls_out, object_key.p, object_key.len);
-		}
-		buf_puts(urls_out, ",\"presigned_url\":");
-		buf_append(urls_out, quoted.data, quoted.len);
-		buf_putc(urls_out, '}');
+		/* A blob with a url has a member, so "...}" becomes "...,pu}". */
+		put_signed(blobs_out, urls_out, blob, (size_t)(members.p - 1 - blob.p),
+		           field, object_key, signed_url, n_urls++, &quoted);
 		if (is_primary)
 			*primary = signed_url;
 		else

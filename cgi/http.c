@@ -156,6 +156,49 @@ static const char *nonempty(const char *s)
 	return s && *s ? s : NULL;
 }
 
+/*
+ * Reads the body to end of stream, at most body_limit bytes. CONTENT_LENGTH
+ * (clen, may be NULL) is only a hint: it may be missing, empty or 0 while a
+ * body streams in (mod_proxy_fcgi, mod_cgi).
+ */
+static void read_body(struct request *req, const struct http_io *io,
+                      const char *clen, long body_limit)
+{
+	unsigned long long declared = 0;
+	int has_declared = 0;
+	if (clen && *clen) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(clen, &end, 10);
+		if (!errno && !*end && isdigit((unsigned char)clen[0])) {
+			declared = n;
+			has_declared = 1;
+			if (n > 0)
+				req->has_body = 1;
+			if (n > (unsigned long long)body_limit) {
+				req->body_too_large = 1;
+				return;
+			}
+		}
+	}
+	for (;;) {
+		char chunk[8192];
+		int n = io->read(io->ctx, chunk, sizeof chunk);
+		if (n <= 0)
+			break;
+		req->has_body = 1;
+		if (req->body.len + (size_t)n > (size_t)body_limit) {
+			req->body_too_large = 1;
+			break;
+		}
+		buf_append(&req->body, chunk, (size_t)n);
+	}
+	/* A server that gave up on the body (mod_fcgid past its own limit)
+	 * can hand over less than it announced: never treat that as the body. */
+	if (has_declared && !req->body_too_large && req->body.len < declared)
+		req->body_truncated = 1;
+}
+
 void http_read_request(struct request *req, const struct http_io *io,
                        const char *mount_prefix, long body_limit,
                        int method_override)
@@ -231,41 +274,7 @@ void http_read_request(struct request *req, const struct http_io *io,
 
 	read_route(req, uri, script, pathinfo, mount_prefix);
 
-	/* CONTENT_LENGTH is only a hint: it may be missing, empty or 0 while a
-	 * body streams in (mod_proxy_fcgi, mod_cgi). Read to end of stream. */
-	unsigned long long declared = 0;
-	int has_declared = 0;
-	if (clen && *clen) {
-		char *end;
-		errno = 0;
-		unsigned long long n = strtoull(clen, &end, 10);
-		if (!errno && !*end && isdigit((unsigned char)clen[0])) {
-			declared = n;
-			has_declared = 1;
-			if (n > 0)
-				req->has_body = 1;
-			if (n > (unsigned long long)body_limit) {
-				req->body_too_large = 1;
-				return;
-			}
-		}
-	}
-	for (;;) {
-		char chunk[8192];
-		int n = io->read(io->ctx, chunk, sizeof chunk);
-		if (n <= 0)
-			break;
-		req->has_body = 1;
-		if (req->body.len + (size_t)n > (size_t)body_limit) {
-			req->body_too_large = 1;
-			break;
-		}
-		buf_append(&req->body, chunk, (size_t)n);
-	}
-	/* A server that gave up on the body (mod_fcgid past its own limit)
-	 * can hand over less than it announced: never treat that as the body. */
-	if (has_declared && !req->body_too_large && req->body.len < declared)
-		req->body_truncated = 1;
+	read_body(req, io, clen, body_limit);
 	if (req->content_type)
 		req->has_body = 1;
 }

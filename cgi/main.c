@@ -144,28 +144,34 @@ static int serve_threads(const struct config *cfg, int nthreads)
 	return 0;
 }
 
-int main(int argc, char **argv)
-{
-	struct config cfg;
-	char err[512];
-	const char *conf_path = NULL, *listen_addr = NULL;
-	int check_only = 0, backlog = 128, nthreads = 1, rc = 1;
+/* Command-line options. */
+struct options {
+	const char *conf_path, *listen_addr;
+	int check_only, backlog, nthreads;
+};
 
+/* Parses argv into o. Returns -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	o->conf_path = o->listen_addr = NULL;
+	o->check_only = 0;
+	o->backlog = 128;
+	o->nthreads = 1;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--config") && i + 1 < argc) {
-			conf_path = argv[++i];
+			o->conf_path = argv[++i];
 		} else if (!strcmp(argv[i], "--listen") && i + 1 < argc) {
-			listen_addr = argv[++i];
+			o->listen_addr = argv[++i];
 		} else if (!strcmp(argv[i], "--backlog") && i + 1 < argc) {
-			backlog = atoi(argv[++i]);
+			o->backlog = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
-			nthreads = atoi(argv[++i]);
-			if (nthreads < 1 || nthreads > 1024) {
+			o->nthreads = atoi(argv[++i]);
+			if (o->nthreads < 1 || o->nthreads > 1024) {
 				fputs("docapi: --threads takes 1..1024\n", stderr);
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "--check-config")) {
-			check_only = 1;
+			o->check_only = 1;
 		} else if (!strcmp(argv[i], "--version")) {
 			puts(PACKAGE_STRING);
 			return 0;
@@ -177,6 +183,21 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	struct options o;
+	char err[512];
+	int rc = parse_args(argc, argv, &o);
+	const char *conf_path = o.conf_path, *listen_addr = o.listen_addr;
+	int check_only = o.check_only, backlog = o.backlog, nthreads = o.nthreads;
+
+	if (rc >= 0)
+		return rc;
+	rc = 1;
 	if (config_load(&cfg, conf_path, err, sizeof err) != 0) {
 		fprintf(stderr, "docapi: %s\n", err);
 		return 1;

@@ -538,6 +538,167 @@ static int check_request(const struct presign_request *r, struct endpoint *ep,
 	return PRESIGN_OK;
 }
 
+/* Appends scheme://host of r to o; returns where the host starts and sets
+ * *host_len. */
+static size_t put_origin(struct out *o, const struct presign_request *r,
+                         const struct endpoint *ep, int virt, size_t rlen,
+                         size_t *host_len)
+{
+	if (ep->host && !ep->https)
+		PUTS(o, "http://");
+	else
+		PUTS(o, "https://");
+	size_t host_off = o->len;
+	if (virt) {
+		put(o, r->bucket, strlen(r->bucket));
+		PUTS(o, ".");
+	}
+	if (ep->host) {
+		put_lower(o, ep->host, ep->host_len);
+		if (ep->port) {
+			PUTS(o, ":");
+			put_ulong(o, ep->port);
+		}
+	} else {
+		PUTS(o, "s3");
+		if (strcmp(r->region, "us-east-1") != 0) {
+			PUTS(o, ".");
+			put(o, r->region, rlen);
+		}
+		PUTS(o, ".amazonaws.com");
+		if (strncmp(r->region, "cn-", 3) == 0)
+			PUTS(o, ".cn");
+	}
+	*host_len = o->len - host_off;
+	return host_off;
+
+}
+
+/* Appends the query, recording each parameter in sp: the extras in the
+ * caller's order, then X-Amz-* in canonical order. */
+static void put_query(struct out *o, struct span *sp, size_t *ns,
+                      const struct presign_request *r, const char *amzdate,
+                      size_t rlen)
+{
+	PUTS(o, "?");
+	for (size_t i = 0; i < r->n_extra; i++) {
+		const struct presign_param *p = &r->extra[i];
+
+		param(o, sp, ns, p->name, strlen(p->name), 1);
+		put_enc(o, p->value, strlen(p->value), 0);
+	}
+	param(o, sp, ns, LIT("X-Amz-Algorithm"), 0);
+	PUTS(o, ALGO);
+	param(o, sp, ns, LIT("X-Amz-Credential"), 0);
+	put_enc(o, r->access_key, strlen(r->access_key), 0);
+	PUTS(o, "%2F");
+	put(o, amzdate, 8);
+	PUTS(o, "%2F");
+	put_enc(o, r->region, rlen, 0);
+	PUTS(o, "%2Fs3%2Faws4_request");
+	param(o, sp, ns, LIT("X-Amz-Date"), 0);
+	put(o, amzdate, 16);
+	param(o, sp, ns, LIT("X-Amz-Expires"), 0);
+	put_ulong(o, (unsigned long)r->expires);
+	if (r->session_token && *r->session_token) {
+		param(o, sp, ns, LIT("X-Amz-Security-Token"), 0);
+		put_enc(o, r->session_token, strlen(r->session_token), 0);
+	}
+	param(o, sp, ns, LIT("X-Amz-SignedHeaders"), 0);
+	PUTS(o, "host");
+
+}
+
+/* order = the indexes of sp in canonical order (an insertion sort: at
+ * most 14 entries). */
+static void sort_params(const char *buf, const struct span *sp, size_t ns,
+                        size_t *order)
+{
+	size_t i, j;
+
+	for (i = 0; i < ns; i++) {
+		for (j = i; j > 0 && span_cmp(buf, &sp[order[j - 1]], &sp[i]) > 0; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+}
+
+/* SHA-256 of the canonical request into hash, read from the URL in buf in
+ * place: sp are its query parameters, order their canonical order. */
+static void hash_canonical(struct sink *k, const char *buf, size_t path_off,
+                           size_t path_len, size_t host_off, size_t host_len,
+                           const struct span *sp, const size_t *order, size_t ns,
+                           unsigned char *hash)
+{
+	size_t i, j;
+
+	k->len = 0;
+	SHA256_Init(&k->md);
+	feed(k, LIT("GET\n"));
+	feed(k, buf + path_off, path_len);
+	feed(k, LIT("\n"));
+	for (i = 0; i < ns; i = j) {
+		/* a run of parameters already in canonical order is one piece of
+		 * the URL, '&'s included (all of the query without extras) */
+		for (j = i + 1; j < ns && order[j] == order[j - 1] + 1; j++)
+			;
+		if (i)
+			feed(k, LIT("&"));
+		feed(k, buf + sp[order[i]].off,
+		     sp[order[j - 1]].off + sp[order[j - 1]].len - sp[order[i]].off);
+	}
+	feed(k, LIT("\nhost:"));
+	feed(k, buf + host_off, host_len);
+	feed(k, LIT("\n\nhost\nUNSIGNED-PAYLOAD"));
+	SHA256_Final(hash, &k->md);
+
+}
+
+/* Fills dbg with the texts signed (taking k's copy). */
+static void fill_debug(struct presign_debug *dbg, struct sink *k, const char *sts,
+                       size_t sts_len, const unsigned char *sig,
+                       const struct slot *slot, int derived)
+{
+	k->copy[k->len] = '\0';
+	dbg->canonical_request = k->copy;
+	k->copy = NULL;
+	dbg->string_to_sign = xmalloc(sts_len + 1);
+	memcpy(dbg->string_to_sign, sts, sts_len + 1);
+	hex_lower(dbg->signature, sig, 32);
+	hex_lower(dbg->signing_key, slot->key, 32);
+	dbg->key_derived = derived;
+	}
+
+/* The signature of the string to sign for hash into sig; its text goes
+ * to so (the head only when want_text or not cached). Returns the slot of
+ * the signing key. */
+static struct slot *sign_hash(struct presign_cache *c,
+                              const struct presign_request *r,
+                              const char *amzdate, size_t rlen,
+                              const unsigned char *hash, struct out *so,
+                              int want_text, unsigned char *sig, int *derived)
+{
+	struct slot *slot = signing_slot(c, r->secret_key, strlen(r->secret_key),
+	                                 amzdate, r->region, derived);
+	int new_head = !slot->head_ok || slot->head_now != r->now;
+	SHA256_CTX mac;
+
+	if (new_head || want_text)
+		sts_head(so, amzdate, r->region, rlen);
+	if (new_head) {
+		slot->head = slot->mac.inner;
+		SHA256_Update(&slot->head, so->p, so->len);
+		slot->head_now = r->now;
+		slot->head_ok = 1;
+	}
+	hex_lower(so->p + so->len, hash, 32);
+	mac = slot->head;
+	SHA256_Update(&mac, so->p + so->len, 64);
+	so->len += 64;
+	hmac_final(&slot->mac, &mac, sig);
+	return slot;
+}
+
 int presign_url(struct presign_cache *c, const struct presign_request *r,
                 char *buf, size_t bufsz, size_t *url_len,
                 struct presign_debug *dbg)
@@ -551,11 +712,10 @@ int presign_url(struct presign_cache *c, const struct presign_request *r,
 	const char *amzdate;
 	char sts[sizeof(ALGO) + 17 + 9 + PRESIGN_REGION_MAX + sizeof(SCOPE_TAIL) + 65];
 	struct out so = { sts, sizeof(sts), 0 };
-	SHA256_CTX mac;
 	unsigned char hash[32], sig[32];
-	size_t ns = 0, i, j, host_off, host_len, path_off, path_len;
+	size_t ns = 0, i, host_off, host_len, path_off, path_len;
 	size_t rlen;
-	int virt = 0, derived = 0, new_head, rc;
+	int virt = 0, derived = 0, rc;
 
 	if (dbg)
 		memset(dbg, 0, sizeof(*dbg));
@@ -569,33 +729,7 @@ int presign_url(struct presign_cache *c, const struct presign_request *r,
 		return PRESIGN_ETIME;
 	rlen = strlen(r->region);
 
-	/* scheme://host */
-	if (ep.host && !ep.https)
-		PUTS(&o, "http://");
-	else
-		PUTS(&o, "https://");
-	host_off = o.len;
-	if (virt) {
-		put(&o, r->bucket, strlen(r->bucket));
-		PUTS(&o, ".");
-	}
-	if (ep.host) {
-		put_lower(&o, ep.host, ep.host_len);
-		if (ep.port) {
-			PUTS(&o, ":");
-			put_ulong(&o, ep.port);
-		}
-	} else {
-		PUTS(&o, "s3");
-		if (strcmp(r->region, "us-east-1") != 0) {
-			PUTS(&o, ".");
-			put(&o, r->region, rlen);
-		}
-		PUTS(&o, ".amazonaws.com");
-		if (strncmp(r->region, "cn-", 3) == 0)
-			PUTS(&o, ".cn");
-	}
-	host_len = o.len - host_off;
+	host_off = put_origin(&o, r, &ep, virt, rlen, &host_len);
 
 	/* path = canonical URI */
 	path_off = o.len;
@@ -606,34 +740,7 @@ int presign_url(struct presign_cache *c, const struct presign_request *r,
 	}
 	put_enc(&o, r->key, strlen(r->key), 1);
 	path_len = o.len - path_off;
-
-	/* query: extras in the caller's order, then X-Amz-* in canonical order */
-	PUTS(&o, "?");
-	for (i = 0; i < r->n_extra; i++) {
-		const struct presign_param *p = &r->extra[i];
-
-		param(&o, sp, &ns, p->name, strlen(p->name), 1);
-		put_enc(&o, p->value, strlen(p->value), 0);
-	}
-	param(&o, sp, &ns, LIT("X-Amz-Algorithm"), 0);
-	PUTS(&o, ALGO);
-	param(&o, sp, &ns, LIT("X-Amz-Credential"), 0);
-	put_enc(&o, r->access_key, strlen(r->access_key), 0);
-	PUTS(&o, "%2F");
-	put(&o, amzdate, 8);
-	PUTS(&o, "%2F");
-	put_enc(&o, r->region, rlen, 0);
-	PUTS(&o, "%2Fs3%2Faws4_request");
-	param(&o, sp, &ns, LIT("X-Amz-Date"), 0);
-	put(&o, amzdate, 16);
-	param(&o, sp, &ns, LIT("X-Amz-Expires"), 0);
-	put_ulong(&o, (unsigned long)r->expires);
-	if (r->session_token && *r->session_token) {
-		param(&o, sp, &ns, LIT("X-Amz-Security-Token"), 0);
-		put_enc(&o, r->session_token, strlen(r->session_token), 0);
-	}
-	param(&o, sp, &ns, LIT("X-Amz-SignedHeaders"), 0);
-	PUTS(&o, "host");
+	put_query(&o, sp, &ns, r, amzdate, rlen);
 
 	for (i = 0; i < ns; i++)	/* a parameter ends at the next '&' */
 		sp[i].len = (i + 1 < ns ? sp[i + 1].off - 1 : o.len) - sp[i].off;
@@ -641,66 +748,22 @@ int presign_url(struct presign_cache *c, const struct presign_request *r,
 	if (*url_len >= o.cap)
 		return PRESIGN_ENOSPC;
 
-	for (i = 0; i < ns; i++) {	/* insertion sort, at most 14 entries */
-		for (j = i; j > 0 && span_cmp(buf, &sp[order[j - 1]], &sp[i]) > 0; j--)
-			order[j] = order[j - 1];
-		order[j] = i;
-	}
+	sort_params(buf, sp, ns, order);
 
 	/* SHA-256 of the canonical request, read from the URL in place */
 	k.copy = dbg ? xmalloc(o.len + host_len + 64) : NULL;
-	k.len = 0;
-	SHA256_Init(&k.md);
-	feed(&k, LIT("GET\n"));
-	feed(&k, buf + path_off, path_len);
-	feed(&k, LIT("\n"));
-	for (i = 0; i < ns; i = j) {
-		/* a run of parameters already in canonical order is one piece of
-		 * the URL, '&'s included (all of the query without extras) */
-		for (j = i + 1; j < ns && order[j] == order[j - 1] + 1; j++)
-			;
-		if (i)
-			feed(&k, LIT("&"));
-		feed(&k, buf + sp[order[i]].off,
-		     sp[order[j - 1]].off + sp[order[j - 1]].len - sp[order[i]].off);
-	}
-	feed(&k, LIT("\nhost:"));
-	feed(&k, buf + host_off, host_len);
-	feed(&k, LIT("\n\nhost\nUNSIGNED-PAYLOAD"));
-	SHA256_Final(hash, &k.md);
+	hash_canonical(&k, buf, path_off, path_len, host_off, host_len, sp, order,
+	               ns, hash);
 
 	/* HMAC of the string to sign: the head from the slot (once a second),
 	 * then the hash's hex; the full text is only written out for dbg */
-	slot = signing_slot(c, r->secret_key, strlen(r->secret_key), amzdate,
-	                    r->region, &derived);
-	new_head = !slot->head_ok || slot->head_now != r->now;
-	if (new_head || dbg)
-		sts_head(&so, amzdate, r->region, rlen);
-	if (new_head) {
-		slot->head = slot->mac.inner;
-		SHA256_Update(&slot->head, sts, so.len);
-		slot->head_now = r->now;
-		slot->head_ok = 1;
-	}
-	hex_lower(sts + so.len, hash, 32);
-	mac = slot->head;
-	SHA256_Update(&mac, sts + so.len, 64);
-	so.len += 64;
-	hmac_final(&slot->mac, &mac, sig);
+	slot = sign_hash(c, r, amzdate, rlen, hash, &so, dbg != NULL, sig, &derived);
 	PUTS(&o, "&X-Amz-Signature=");
 	hex_lower(buf + o.len, sig, 32);
 	o.len += 64;
 
-	if (dbg) {
-		k.copy[k.len] = '\0';
-		dbg->canonical_request = k.copy;
-		k.copy = NULL;
-		dbg->string_to_sign = xmalloc(so.len + 1);
-		memcpy(dbg->string_to_sign, sts, so.len + 1);
-		hex_lower(dbg->signature, sig, 32);
-		hex_lower(dbg->signing_key, slot->key, 32);
-		dbg->key_derived = derived;
-	}
+	if (dbg)
+		fill_debug(dbg, &k, sts, so.len, sig, slot, derived);
 	return PRESIGN_OK;
 }
 

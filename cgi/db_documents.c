@@ -18,6 +18,9 @@ const struct db_stmt db_document_stmts[] = {
 	  "SELECT " DB_DOC_COLUMNS " FROM documents d WHERE d.id = $1" },
 	{ "reload_doc_locked", 1,
 	  "SELECT " DB_DOC_COLUMNS " FROM documents d WHERE d.id = $1 FOR UPDATE" },
+	{ "delete_doc", 2,
+	  "DELETE FROM documents WHERE id = $1 AND ($2::bigint IS NULL OR version = $2)"
+	  " RETURNING version" },
 	{ NULL, 0, NULL },
 };
 
@@ -71,5 +74,24 @@ enum db_status db_reload_doc(struct db *db, const char *rid, long long pk,
 	out->res = r;
 	if (PQntuples(r) == 1)
 		db_stored_doc(r, 0, 0, &out->row);
+	return DB_OK;
+}
+
+enum db_status db_delete_doc(struct db *db, const char *rid, long long pk,
+                             long long version, int *deleted)
+{
+	char spk[24], sver[24];
+	const char *values[2] = { spk, version ? sver : NULL };
+	PGresult *r;
+
+	snprintf(spk, sizeof spk, "%lld", pk);
+	snprintf(sver, sizeof sver, "%lld", version);
+	*deleted = 0;
+	enum db_status st = db_run(db, rid, "delete_doc", 2, values, NULL, NULL, 0,
+	                           PGRES_TUPLES_OK, &r);
+	if (st != DB_OK)
+		return st;
+	*deleted = PQntuples(r) == 1;
+	PQclear(r);
 	return DB_OK;
 }

@@ -32,4 +32,9 @@ enum db_status db_update_doc(struct db *db, const char *rid, long long pk,
 enum db_status db_reload_doc(struct db *db, const char *rid, long long pk,
                              int lock, struct db_doc *out);
 
+/* Deletes the document if it still has `version` (0: any version).
+ * *deleted is 0 when it was gone or had another version. */
+enum db_status db_delete_doc(struct db *db, const char *rid, long long pk,
+                             long long version, int *deleted);
+
 #endif

@@ -1,5 +1,6 @@
 /*
- * h_document.c - GET and PATCH /v1/collections/{collection}/documents/{id}.
+ * h_document.c - GET, PATCH and DELETE of
+ * /v1/collections/{collection}/documents/{id}.
  *
  * The dispatcher has authenticated the key, resolved the namespace,
  * collection and document in one round trip, parsed the body and the query
@@ -119,6 +120,17 @@ static int prefers_minimal(const char *prefer)
 	return prefer && strstr(prefer, "return=minimal") != NULL;
 }
 
+/* If-Match against the stored version: 0 to go on, else 412 is set. */
+static int if_match_or_412(struct call *c, long long version)
+{
+	if (!c->req->if_match || etag_list_matches(c->req->if_match, version, 0))
+		return 0;
+	http_error(c->resp, 412, "If-Match does not match the current "
+	           "version of the document", NULL);
+	c->resp->etag = version;
+	return 1;
+}
+
 enum h_result h_document_get(struct call *c)
 {
 	const struct stored_doc *row = &c->scope.doc;
@@ -167,12 +179,8 @@ static enum h_result attempt_write(struct call *c, struct patch_run *pr,
 	int updated = 0;
 
 	*out = ANSWERED;
-	if (c->req->if_match && !etag_list_matches(c->req->if_match, pr->row.version, 0)) {
-		http_error(c->resp, 412, "If-Match does not match the current "
-		           "version of the document", NULL);
-		c->resp->etag = pr->row.version;
+	if (if_match_or_412(c, pr->row.version))
 		return H_DONE;
-	}
 	doc_columns_clear(&pr->cols);
 	switch (doc_patch_row(&pr->row, c->params[1], c->scope.col_id, c->body_kind,
 	                      c->body, (int)c->cfg->max_depth, &pr->d, &pr->cols,
@@ -288,4 +296,39 @@ cleanup:
 	doc_free(&pr.d);
 	db_doc_clear(&pr.reloaded);
 	return r;
+}
+
+enum h_result h_document_delete(struct call *c)
+{
+	const struct stored_doc *row = &c->scope.doc;
+	struct json_object *o;
+	int deleted = 0;
+
+	if (if_match_or_412(c, row->version))
+		return H_DONE;
+	/* With If-Match, only the version it matched is deleted. */
+	enum db_status st = db_delete_doc(c->db, c->req->request_id, row->pk,
+	                                  c->req->if_match ? row->version : 0,
+	                                  &deleted);
+	if (st != DB_OK)
+		return h_of_db(st);
+	if (!deleted) {  /* changed or deleted since the lookup */
+		if (c->req->if_match)
+			http_error(c->resp, 412, "The document changed; If-Match no "
+			           "longer matches", NULL);
+		else
+			http_error(c->resp, 404, "Document not found",
+			           http_not_found_details("document", c->params[1]));
+		return H_DONE;
+	}
+	if (prefers_minimal(c->req->prefer)) {
+		c->resp->status = 204;
+		return H_DONE;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "message", json_object_new_string("Successfully deleted"));
+	json_object_object_add(o, "success", json_object_new_boolean(1));
+	http_set_json(c->resp, 200, o);
+	json_object_put(o);
+	return H_DONE;
 }

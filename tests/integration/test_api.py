@@ -1767,8 +1767,22 @@ def print_log_tails(lines=15):
                 print("    " + line)
 
 
+def load_route_tests():
+    """Each routes/*.py file holds one route's tests, written against the
+    helpers of this file (it runs in this module's namespace)."""
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "routes")
+    if not os.path.isdir(here):
+        return
+    for name in sorted(os.listdir(here)):
+        if name.endswith(".py"):
+            path = os.path.join(here, name)
+            with open(path) as f:
+                exec(compile(f.read(), path, "exec"), globals())
+
+
 def main(argv):
     global VERBOSE, SEED
+    load_route_tests()
     filters = []
     stop_first = False
     args = list(argv)

@@ -1081,7 +1081,7 @@ add_app_raw("header_underscore_namespace_counts_twice",
 
 # ---- 12. methods and query strings
 
-add_reject("method_delete_405", lambda: T.api("DELETE", TARGET), 405, "MethodNotAllowedError")
+add_reject("delete_with_read_key_403", lambda: T.api("DELETE", TARGET, key=T.SEED["key_read"]), 403, "ForbiddenError")
 add_reject("method_post_override_off_405", lambda: T.api(
     "POST", TARGET, body=b'{"metadata":{"x":1}}', headers=[("X-HTTP-Method-Override", "PATCH")]),
     405, "MethodNotAllowedError")

@@ -24,7 +24,9 @@
 # temp folder: every case's env, body, output and stderr are in cases/).
 #
 # ---------------------------------------------------------------- case files
-# A case file holds any number of cases. Blank lines and lines starting with
+# A case file holds any number of cases. Cases run in the order given (the
+# wrappers pass cases/GROUP-NN-AREA.cases sorted by NN), one database for
+# the whole run, so a later case sees what an earlier one wrote. Blank lines and lines starting with
 # "#" are ignored. Every line is one item; ${NAME} is replaced by a runner
 # variable (db group: ORG, NS_PROD, NS_STAGING, NS_OTHER, COL_ID, DOC,
 # KEY_WRITE, KEY_READ, KEY_STAGING, KEY_OTHER, KEY_UNKNOWN; both groups:

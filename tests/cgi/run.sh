@@ -198,6 +198,7 @@ fi
 
 # expand STRING: prints STRING with every ${NAME} replaced by VARS[NAME];
 # fails (printing the name) when one is unknown.
+# shellcheck disable=SC2016  # the literal "${" is what we look for
 expand() {
     local s=$1 out="" name rest
     while [[ $s == *'${'* ]]; do

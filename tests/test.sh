@@ -39,6 +39,19 @@ for t in tests/unit/test_*.log; do
     grep -E '^FAIL' "$t" | head -n 20
     add_summary "$t"
 done
+# The plain-CGI golden suites (tests/cgi, run by make check above); a SKIP
+# is shown, never counted as passed.
+for t in tests/cgi/nodb.sh tests/cgi/db.sh; do
+    res=$(sed -n 's/^:test-result: //p' "$t.trs" 2>/dev/null)
+    printf '%-32s %s\n' "cgi_$(basename "$t" .sh)" "${res:-NOT RUN}: $(grep -E '^[0-9]+ passed' "$t.log" 2>/dev/null | tail -n 1)"
+    grep -E '^not ok' -A 3 "$t.log" 2>/dev/null | head -n 20
+    if [ "$res" = SKIP ]; then
+        grep -E '^SKIP' "$t.log" | head -n 1
+        failed=$((failed + 1))
+    else
+        add_summary "$t.log"
+    fi
+done
 
 # Each suite prints its own closing "N passed, M failed"; run_suite adds it.
 run_suite() {

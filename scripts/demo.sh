@@ -7,6 +7,13 @@
 # and stays in the foreground. Ctrl-C stops everything it started.
 #
 #   scripts/demo.sh            (HTTP_PORT=8081 scripts/demo.sh for another port)
+#
+# In the background (scripts/demo.sh &), stop it with SIGTERM: kill %1, or
+# kill PID (it prints its PID). stack_init's trap handles TERM (and HUP)
+# exactly as INT: exit, and the EXIT trap stops lighttpd, its workers and
+# PostgreSQL by PID and removes the temp folder. SIGINT cannot do it there:
+# bash starts a script's background jobs with SIGINT ignored, and a signal
+# ignored on entry cannot be trapped, so kill -INT is a no-op.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -24,6 +31,7 @@ pg_start
 export DOCAPI_CONF="$STACK_TMP/docapi.conf"
 docapi_write_conf "$DOCAPI_CONF" ""
 export DOCAPI_CONF_FILE="$DOCAPI_CONF"
+# From here on, INT, TERM and HUP all end in stack_stop_all (stack.sh).
 admin() { cgi/docapi-admin "$@"; }
 admin migrate >/dev/null
 org=$(admin create-org "Demo Org")
@@ -55,6 +63,7 @@ Try it:
     -H 'Authorization: Bearer $key' -H 'X-Namespace: production'
 
 Admin tool (same database):  DOCAPI_CONF=$DOCAPI_CONF cgi/docapi-admin list-keys --org $org
-Press Ctrl-C to stop; everything started here is stopped.
+Press Ctrl-C to stop (in the background: kill $$, or kill %1 from the
+shell that started it); everything started here is stopped.
 EOT
 stack_wait_lighttpd main

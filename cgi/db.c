@@ -7,12 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Every resource file's statements, prepared on each new connection. */
-static const struct db_stmt *const stmt_tables[] = {
-	db_scope_stmts, db_document_stmts,
-};
-
-/* Not prepared: they are sent as simple queries. */
+/* Transaction control. */
 #define SQL_BEGIN "BEGIN"
 #define SQL_COMMIT "COMMIT"
 #define SQL_ROLLBACK "ROLLBACK"
@@ -35,26 +30,10 @@ static int conn_usable(const struct db *db)
 	return db->conn && PQstatus(db->conn) == CONNECTION_OK;
 }
 
-static int prepare_all(struct db *db, const char *rid)
-{
-	for (size_t t = 0; t < sizeof stmt_tables / sizeof stmt_tables[0]; t++) {
-		for (const struct db_stmt *s = stmt_tables[t]; s->name; s++) {
-			PGresult *r = PQprepare(db->conn, s->name, s->sql, s->nparams, NULL);
-			int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-			if (!ok)
-				log_failure(LOG_ERROR, rid, s->name, db->conn, r);
-			PQclear(r);
-			if (!ok)
-				return -1;
-		}
-	}
-	db->prepared = 1;
-	return 0;
-}
-
-/* The session every connection starts with: our own search_path, so no
- * other schema can shadow our tables. */
-static void session_setup(PGconn *conn)
+/* docapi-admin's session: its statements name tables unqualified, so its
+ * own search_path keeps another schema from shadowing them. (The request
+ * path sets nothing: its statements are fully qualified.) */
+static void admin_session_setup(PGconn *conn)
 {
 	PQclear(PQexec(conn, "SET search_path = public"));
 }
@@ -85,15 +64,14 @@ PGconn *db_connect_once(const char *conninfo, char *err, size_t errlen)
 		PQfinish(conn);
 		return NULL;
 	}
-	session_setup(conn);
+	admin_session_setup(conn);
 	return conn;
 }
 
 enum db_status db_ensure(struct db *db, const char *rid)
 {
-	if (conn_usable(db) && db->prepared)
+	if (conn_usable(db))
 		return DB_OK;
-	db->prepared = 0;
 	if (db->conn)
 		PQreset(db->conn);
 	else
@@ -103,9 +81,6 @@ enum db_status db_ensure(struct db *db, const char *rid)
 		         db->conn ? PQerrorMessage(db->conn) : "no connection");
 		return DB_UNAVAILABLE;
 	}
-	session_setup(db->conn);
-	if (prepare_all(db, rid) != 0)
-		return conn_usable(db) ? DB_ERROR : DB_UNAVAILABLE;
 	log_info(rid, "database connected");
 	return DB_OK;
 }
@@ -137,35 +112,28 @@ static int is_unavailable(const struct db *db, const PGresult *r)
 	       strcmp(state, "53300") == 0; /* too_many_connections */
 }
 
-/*
- * Runs a statement: prepared `name`, or (name NULL) the text sql. See
- * db_run() for retry; on DB_OK *out holds the result.
- */
-static enum db_status run(struct db *db, const char *rid, const char *name,
-                          const char *sql, int n, const char *const *values,
-                          const int *lengths, const int *formats, int retry,
-                          ExecStatusType want, PGresult **out)
+enum db_status db_run(struct db *db, const char *rid, const char *sql,
+                      int n, const char *const *values, const int *lengths,
+                      const int *formats, int retry, ExecStatusType want,
+                      PGresult **out)
 {
 	*out = NULL;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		enum db_status st = db_ensure(db, rid);
 		if (st != DB_OK)
 			return st;
-		PGresult *r = name ? PQexecPrepared(db->conn, name, n, values, lengths,
-		                                    formats, 0)
-		                   : PQexecParams(db->conn, sql, n, NULL, values,
-		                                  lengths, formats, 0);
+		PGresult *r = PQexecParams(db->conn, sql, n, NULL, values, lengths,
+		                           formats, 0);
 		if (PQresultStatus(r) == want) {
 			*out = r;
 			return DB_OK;
 		}
 		int unavailable = is_unavailable(db, r);
-		log_failure(unavailable ? LOG_WARN : LOG_ERROR, rid,
-		            name ? name : "query", db->conn, r);
+		log_failure(unavailable ? LOG_WARN : LOG_ERROR, rid, "statement",
+		            db->conn, r);
 		PQclear(r);
 		if (!unavailable)
 			return DB_ERROR;
-		db->prepared = 0;
 		if (PQstatus(db->conn) == CONNECTION_OK)
 			PQreset(db->conn); /* e.g. admin_shutdown on a live socket */
 		if (!retry)
@@ -174,20 +142,12 @@ static enum db_status run(struct db *db, const char *rid, const char *name,
 	return DB_UNAVAILABLE;
 }
 
-enum db_status db_run(struct db *db, const char *rid, const char *name,
-                      int n, const char *const *values, const int *lengths,
-                      const int *formats, int retry, ExecStatusType want,
-                      PGresult **out)
-{
-	return run(db, rid, name, NULL, n, values, lengths, formats, retry, want, out);
-}
-
 enum db_status db_query(struct db *db, const char *rid, const char *sql,
                         int n, const char *const *values, struct db_rows *out)
 {
 	PGresult *r;
-	enum db_status st = run(db, rid, NULL, sql, n, values, NULL, NULL, 0,
-	                        PGRES_TUPLES_OK, &r);
+	enum db_status st = db_run(db, rid, sql, n, values, NULL, NULL, 0,
+	                           PGRES_TUPLES_OK, &r);
 	out->res = r;
 	out->n = st == DB_OK ? PQntuples(r) : 0;
 	return st;
@@ -230,8 +190,8 @@ void db_stored_doc(const PGresult *r, int row, int col, struct stored_doc *d)
 static enum db_status run_control(struct db *db, const char *rid, const char *sql)
 {
 	PGresult *r;
-	enum db_status st = run(db, rid, NULL, sql, 0, NULL, NULL, NULL, 0,
-	                        PGRES_COMMAND_OK, &r);
+	enum db_status st = db_run(db, rid, sql, 0, NULL, NULL, NULL, 0,
+	                           PGRES_COMMAND_OK, &r);
 	if (st == DB_OK)
 		PQclear(r);
 	return st;
@@ -256,8 +216,8 @@ void db_rollback(struct db *db, const char *rid)
 enum db_status db_ping(struct db *db, const char *rid)
 {
 	PGresult *r;
-	enum db_status st = run(db, rid, NULL, "SELECT 1", 0, NULL, NULL, NULL, 1,
-	                        PGRES_TUPLES_OK, &r);
+	enum db_status st = db_run(db, rid, "SELECT 1", 0, NULL, NULL, NULL, 1,
+	                           PGRES_TUPLES_OK, &r);
 	if (st == DB_OK)
 		PQclear(r);
 	return st;

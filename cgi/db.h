@@ -1,11 +1,13 @@
 /*
  * db.h - the worker's PostgreSQL connection: connect, reconnect,
- * transactions, and the two ways a statement is run (prepared, from a
- * resource file's table, or one-off parameterized text).
+ * transactions, and parameterized statements.
  *
- * One `struct db` per worker (thread). It connects lazily, prepares the
- * resource files' statements once per connection, and reconnects by
- * itself: when the server is gone, calls return DB_UNAVAILABLE (the
+ * One `struct db` per worker (thread). No state is kept in the database
+ * session: nothing is prepared on the connection and no setting is changed,
+ * so a pooler in transaction mode (PgBouncer) may hand every statement to
+ * another server connection. The request path calls the functions of
+ * sql/002_request_functions.sql, whose plans PostgreSQL caches per server
+ * process. It connects lazily and reconnects by itself: when the server is gone, calls return DB_UNAVAILABLE (the
  * dispatcher answers 503) and the next call tries again. SQL text and
  * server messages go to the log only. libpq stays behind this header and
  * the db_*.c files: callers get typed rows.
@@ -23,7 +25,6 @@ enum db_status { DB_OK = 0, DB_UNAVAILABLE, DB_ERROR };
 struct db {
 	char *conninfo;           /* owned */
 	struct pg_conn *conn;     /* owned; NULL or bad until connected */
-	int prepared;             /* statements prepared on this connection */
 };
 
 /* Initialises db for conninfo (copied, with docapi's defaults) and tries

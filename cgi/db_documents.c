@@ -6,75 +6,88 @@
 #include <stdlib.h>
 #include <string.h>
 
-const struct db_stmt db_document_stmts[] = {
-	{ "update_doc", 5,
-	  "UPDATE documents SET metadata = COALESCE($3::jsonb, metadata),"
-	  " document_blobs = COALESCE($4::json, document_blobs),"
-	  " fields = COALESCE($5::jsonb, fields),"
-	  " version = version + 1, updated_at = now()"
-	  " WHERE id = $1 AND version = $2"
-	  " RETURNING version, " DB_TS("updated_at") },
-	{ "reload_doc", 1,
-	  "SELECT " DB_DOC_COLUMNS " FROM documents d WHERE d.id = $1" },
-	{ "reload_doc_locked", 1,
-	  "SELECT " DB_DOC_COLUMNS " FROM documents d WHERE d.id = $1 FOR UPDATE" },
-	{ "delete_doc", 2,
-	  "DELETE FROM documents WHERE id = $1 AND ($2::bigint IS NULL OR version = $2)"
-	  " RETURNING version" },
-	{ NULL, 0, NULL },
-};
-
 void db_doc_clear(struct db_doc *d)
 {
 	PQclear(d->res);
 	memset(d, 0, sizeof *d);
 }
 
-enum db_status db_update_doc(struct db *db, const char *rid, long long pk,
-                             long long version, const char *metadata,
-                             const char *blobs, const char *fields,
-                             int *updated, long long *new_version,
-                             char *updated_at)
+enum db_status db_patch_merge(struct db *db, const char *rid,
+                              const unsigned char *key_hash, const char *ns,
+                              const char *col, const char *doc,
+                              const struct db_merge *m, struct db_scope *out)
 {
-	char spk[24], sver[24];
-	const char *values[5] = { spk, sver, metadata, blobs, fields };
+	enum { N = DB_SCOPE_NPARAMS + 7 };
+	const char *values[N];
+	int lengths[N], formats[N];
+	char ver[24], depth[16];
 	PGresult *r;
 
-	snprintf(spk, sizeof spk, "%lld", pk);
-	snprintf(sver, sizeof sver, "%lld", version);
-	*updated = 0;
-	enum db_status st = db_run(db, rid, "update_doc", 5, values, NULL, NULL, 0,
+	memset(out, 0, sizeof *out);
+	db_scope_params(key_hash, ns, col, doc, values, lengths, formats);
+	snprintf(ver, sizeof ver, "%lld", m->if_version);
+	values[6] = m->if_version ? ver : NULL;
+	values[7] = m->metadata;
+	values[8] = m->metadata_deep ? "t" : "f";
+	values[9] = m->blobs;
+	values[10] = m->fields;
+	values[11] = m->fields_deep ? "t" : "f";
+	snprintf(depth, sizeof depth, "%d", m->max_depth);
+	values[12] = depth;
+	for (int i = DB_SCOPE_NPARAMS; i < N; i++)
+		lengths[i] = formats[i] = 0;
+	enum db_status st = db_run(db, rid, "SELECT * FROM public.docapi_patch("
+	                           "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+	                           N, values, lengths, formats, 0, PGRES_TUPLES_OK, &r);
+	if (st != DB_OK)
+		return st;
+	db_scope_of(r, out);
+	return DB_OK;
+}
+
+/* Runs a function returning public.docapi_row rows; out takes the result. */
+static enum db_status doc_call(struct db *db, const char *rid, const char *sql,
+                               int n, const char *const *values, int retry,
+                               struct db_doc *out)
+{
+	PGresult *r;
+
+	db_doc_clear(out);
+	enum db_status st = db_run(db, rid, sql, n, values, NULL, NULL, retry,
 	                           PGRES_TUPLES_OK, &r);
 	if (st != DB_OK)
 		return st;
-	if (PQntuples(r) == 1) {
-		*updated = 1;
-		*new_version = atoll(PQgetvalue(r, 0, 0));
-		snprintf(updated_at, 33, "%s", PQgetvalue(r, 0, 1));
-	}
-	PQclear(r);
+	out->res = r;
+	if (PQntuples(r) == 1)
+		db_stored_doc(r, 0, DB_ROW_DOC, &out->row);
 	return DB_OK;
+}
+
+enum db_status db_update_doc(struct db *db, const char *rid, long long pk,
+                             long long version, const char *metadata,
+                             const char *blobs, const char *fields,
+                             struct db_doc *out)
+{
+	char spk[24], sver[24];
+	const char *values[5] = { spk, sver, metadata, blobs, fields };
+
+	snprintf(spk, sizeof spk, "%lld", pk);
+	snprintf(sver, sizeof sver, "%lld", version);
+	return doc_call(db, rid, "SELECT * FROM public.docapi_write($1, $2, $3, $4, $5)",
+	                5, values, 0, out);
 }
 
 enum db_status db_reload_doc(struct db *db, const char *rid, long long pk,
                              int lock, struct db_doc *out)
 {
 	char spk[24];
-	const char *values[1] = { spk };
-	PGresult *r;
+	const char *values[2] = { spk, lock ? "t" : "f" };
 
-	db_doc_clear(out);
 	snprintf(spk, sizeof spk, "%lld", pk);
 	/* Inside a transaction a statement is never re-run on a new
 	 * connection: the transaction died with the old one. */
-	enum db_status st = db_run(db, rid, lock ? "reload_doc_locked" : "reload_doc",
-	                           1, values, NULL, NULL, !lock, PGRES_TUPLES_OK, &r);
-	if (st != DB_OK)
-		return st;
-	out->res = r;
-	if (PQntuples(r) == 1)
-		db_stored_doc(r, 0, 0, &out->row);
-	return DB_OK;
+	return doc_call(db, rid, "SELECT * FROM public.docapi_reload($1, $2)", 2,
+	                values, !lock, out);
 }
 
 enum db_status db_delete_doc(struct db *db, const char *rid, long long pk,
@@ -87,11 +100,11 @@ enum db_status db_delete_doc(struct db *db, const char *rid, long long pk,
 	snprintf(spk, sizeof spk, "%lld", pk);
 	snprintf(sver, sizeof sver, "%lld", version);
 	*deleted = 0;
-	enum db_status st = db_run(db, rid, "delete_doc", 2, values, NULL, NULL, 0,
-	                           PGRES_TUPLES_OK, &r);
+	enum db_status st = db_run(db, rid, "SELECT public.docapi_delete($1, $2)", 2,
+	                           values, NULL, NULL, 0, PGRES_TUPLES_OK, &r);
 	if (st != DB_OK)
 		return st;
-	*deleted = PQntuples(r) == 1;
+	*deleted = PQntuples(r) == 1 && !PQgetisnull(r, 0, 0);
 	PQclear(r);
 	return DB_OK;
 }

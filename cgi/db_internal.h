@@ -12,21 +12,18 @@
 #include "stored.h"
 
 #define DB_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-/* A document row as struct stored_doc reads it (db_stored_doc). */
+/* A document row as struct stored_doc reads it (db_stored_doc), for
+ * docapi-admin's export. */
 #define DB_DOC_COLUMNS "d.id, d.version, d.sys, d.metadata, d.document_blobs, " \
 	"d.fields, d.vector, " DB_TS("d.created_at") ", " DB_TS("d.updated_at")
 #define DB_DOC_NCOLUMNS 9
 
-/* A prepared statement: prepared on every new connection under `name`. */
-struct db_stmt {
-	const char *name;
-	int nparams;
-	const char *sql;
+/* The columns of public.docapi_row (sql/002_request_functions.sql), which
+ * every request-path function returns. */
+enum {
+	DB_ROW_OUTCOME, DB_ROW_ROLE, DB_ROW_KEY_VALID, DB_ROW_NS_ID,
+	DB_ROW_NS_ALLOWED, DB_ROW_COL_ID, DB_ROW_DOC, /* DB_DOC_COLUMNS from here */
 };
-
-/* Each resource file's statements, ended by a { NULL } entry. */
-extern const struct db_stmt db_scope_stmts[];
-extern const struct db_stmt db_document_stmts[];
 
 /*
  * Runs prepared statement `name`. retry: a read that may be re-run once on
@@ -38,6 +35,21 @@ enum db_status db_run(struct db *db, const char *rid, const char *name,
                       int n, const char *const *values, const int *lengths,
                       const int *formats, int retry, ExecStatusType want,
                       PGresult **out);
+
+struct db_scope;
+
+/* The six parameters that name a request's scope ($1..$6 of
+ * public.docapi_scope and public.docapi_patch): the key hash (binary),
+ * namespace id or name, collection id or name, document id. values,
+ * lengths and formats have DB_SCOPE_NPARAMS entries (or more). */
+#define DB_SCOPE_NPARAMS 6
+void db_scope_params(const unsigned char *key_hash, const char *ns,
+                     const char *col, const char *doc, const char **values,
+                     int *lengths, int *formats);
+
+/* Fills out from a result of public.docapi_row rows, which out takes
+ * over (no row: no such key). */
+void db_scope_of(PGresult *r, struct db_scope *out);
 
 /* The text of row, col of r; NULL for SQL NULL. */
 const char *db_val(const PGresult *r, int row, int col);

@@ -12,6 +12,7 @@
 /* Strings borrowed from res, valid until db_scope_clear(). */
 struct db_scope {
 	struct pg_result *res;    /* owned */
+	char outcome;             /* of a write: 'W' written, 'U' nothing to change, '-' not written */
 	int key_found;            /* a key with this hash exists */
 	int key_valid;            /* not revoked, not expired */
 	const char *role;

@@ -188,6 +188,27 @@ static int names_readonly(struct json_object *patch, int *flat)
 	return 0;
 }
 
+int doc_patch_writable_only(struct json_object *patch)
+{
+	int flat;
+	return json_object_is_type(patch, json_type_object) &&
+	       !names_readonly(patch, &flat);
+}
+
+struct json_object *doc_patch_flat_members(struct json_object *patch)
+{
+	struct json_object *flat = NULL;
+
+	json_object_object_foreach(patch, k, val) {
+		if (doc_is_reserved(k))
+			continue;
+		if (!flat)
+			flat = json_object_new_object();
+		json_object_object_add(flat, k, json_object_get(val));
+	}
+	return flat;
+}
+
 enum doc_merge doc_patch_merge_columns(const struct stored_doc *row,
                                        struct json_object *patch,
                                        int max_depth, struct verrs *v,

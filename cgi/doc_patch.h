@@ -67,6 +67,14 @@ int doc_patch_take_writable(const struct doc *d, struct json_object *patched,
                             int max_depth, struct verrs *v,
                             struct doc_columns *cols);
 
+/* 1 when a merge patch (an object) names only writable members:
+ * metadata, document_blobs, flat user fields and response-only members. */
+int doc_patch_writable_only(struct json_object *patch);
+
+/* A new object of the patch's flat user fields (values shared with
+ * patch), or NULL when it names none. Caller owns. */
+struct json_object *doc_patch_flat_members(struct json_object *patch);
+
 /* doc_patch_merge_columns() results. */
 enum doc_merge {
 	DOC_MERGED = 0,     /* outputs set; all NULL: nothing changes */

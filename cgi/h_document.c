@@ -15,6 +15,8 @@
 #include "doc_patch.h"
 #include "handlers.h"
 #include "log.h"
+#include "precond.h"
+#include "prefer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,38 +32,6 @@
  * against a bug. */
 #define LOCK_AFTER_LOSSES 4
 #define MAX_WRITE_ATTEMPTS 16
-
-/* Does an entity-tag list (If-Match / If-None-Match) name this version?
- * weak: W/"n" also matches (If-None-Match); strong comparison otherwise. */
-static int etag_list_matches(const char *list, long long version, int weak)
-{
-	char want[32];
-	size_t wlen;
-	const char *p = list;
-
-	snprintf(want, sizeof want, "\"%lld\"", version);
-	wlen = strlen(want);
-	while (*p) {
-		while (*p == ' ' || *p == ',' || *p == '\t')
-			p++;
-		if (!*p)
-			break;
-		if (*p == '*')
-			return 1;
-		int is_weak = 0;
-		if (p[0] == 'W' && p[1] == '/') {
-			is_weak = 1;
-			p += 2;
-		}
-		size_t len = strcspn(p, ",");
-		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-			len--;
-		if (len == wlen && memcmp(p, want, wlen) == 0 && (weak || !is_weak))
-			return 1;
-		p += strcspn(p, ",");
-	}
-	return 0;
-}
 
 /* The texts of a stored row, as PostgreSQL returned them. */
 static void texts_of_row(struct doc_texts *t, const struct stored_doc *row,
@@ -115,17 +85,26 @@ cleanup:
 	return rc;
 }
 
-static int prefers_minimal(const char *prefer)
+/* Prefer: return=minimal (RFC 7240), applied: said so in the response. */
+static int prefers_minimal(struct call *c)
 {
-	return prefer && strstr(prefer, "return=minimal") != NULL;
+	int minimal = prefer_return_minimal(c->req->prefer);
+	if (minimal)
+		c->resp->preference_applied = "return=minimal";
+	return minimal;
 }
 
-/* If-Match against the stored version: 0 to go on, else 412 is set. */
-static int if_match_or_412(struct call *c, long long version)
+/* The preconditions of a write (If-Match, If-None-Match; RFC 9110
+ * section 13.2.2) against the stored version: 0 to go on, else 412 set. */
+static int precondition_or_412(struct call *c, long long version)
 {
-	if (!c->req->if_match || etag_list_matches(c->req->if_match, version, 0))
+	const struct request *req = c->req;
+
+	if (precond_evaluate(PRECOND_UNSAFE, req->if_match, req->if_none_match,
+	                     version) == PRECOND_PROCEED)
 		return 0;
-	http_error(c->resp, 412, "If-Match does not match the current "
+	http_error(c->resp, 412, req->if_match ? "If-Match does not match the current "
+	           "version of the document" : "If-None-Match matches the current "
 	           "version of the document", NULL);
 	c->resp->etag = version;
 	return 1;
@@ -136,9 +115,17 @@ enum h_result h_document_get(struct call *c)
 	const struct stored_doc *row = &c->scope.doc;
 	struct doc_texts t;
 
-	if (c->req->if_none_match &&
-	    etag_list_matches(c->req->if_none_match, row->version, 1)) {
+	switch (precond_evaluate(PRECOND_SAFE, c->req->if_match,
+	                         c->req->if_none_match, row->version)) {
+	case PRECOND_PROCEED:
+		break;
+	case PRECOND_NOT_MODIFIED:
 		c->resp->status = 304;
+		c->resp->etag = row->version;
+		return H_DONE;
+	case PRECOND_FAILED:
+		http_error(c->resp, 412, "If-Match does not match the current "
+		           "version of the document", NULL);
 		c->resp->etag = row->version;
 		return H_DONE;
 	}
@@ -146,16 +133,14 @@ enum h_result h_document_get(struct call *c)
 	return reply_document(c, &t, row->version, 0);
 }
 
-/* A PATCH in progress: the version it is applied to and what it writes. */
+/* A PATCH in progress on the general path: the version it is applied to
+ * and what it writes. */
 struct patch_run {
-	struct stored_doc row;       /* strings borrowed from the scope or reloaded */
-	struct db_doc reloaded;      /* owned: the row after a lost race */
-	struct doc d;                /* owned: the parsed document (general path) */
+	struct stored_doc row;       /* strings borrowed from the scope or fetched */
+	struct db_doc fetched;       /* owned: the row written, or re-read after a lost race */
+	struct doc d;                /* owned: the parsed document */
 	struct doc_columns cols;     /* owned: the new column values */
-	const char *texts[3];        /* metadata, blobs, fields as written (owned by cols) */
 	int in_txn;                  /* a row-lock transaction is open */
-	long long new_version;
-	char updated_at[33];
 };
 
 /* The column's new JSON text (owned by o), or NULL when it keeps its own. */
@@ -169,17 +154,17 @@ enum attempt { WROTE, UNCHANGED, LOST, ANSWERED };
 
 /*
  * Applies the patch to pr->row and writes it if the row still has that
- * version. Sets *out; a failure is returned (nothing written).
+ * version; on WROTE pr->row is the document as stored now. Sets *out; a
+ * failure is returned (nothing written).
  */
 static enum h_result attempt_write(struct call *c, struct patch_run *pr,
                                    enum attempt *out)
 {
 	struct verrs v = { 0 };
 	char msg[DOC_PATCH_MSG];
-	int updated = 0;
 
 	*out = ANSWERED;
-	if (if_match_or_412(c, pr->row.version))
+	if (precondition_or_412(c, pr->row.version))
 		return H_DONE;
 	doc_columns_clear(&pr->cols);
 	switch (doc_patch_row(&pr->row, c->params[1], c->scope.col_id, c->body_kind,
@@ -201,16 +186,15 @@ static enum h_result attempt_write(struct call *c, struct patch_run *pr,
 		*out = UNCHANGED; /* no write, same version */
 		return H_DONE;
 	}
-	pr->texts[0] = text_or_null(pr->cols.metadata);
-	pr->texts[1] = text_or_null(pr->cols.blobs);
-	pr->texts[2] = text_or_null(pr->cols.fields);
 	enum db_status st = db_update_doc(c->db, c->req->request_id, pr->row.pk,
-	                                  pr->row.version, pr->texts[0], pr->texts[1],
-	                                  pr->texts[2], &updated, &pr->new_version,
-	                                  pr->updated_at);
+	                                  pr->row.version, text_or_null(pr->cols.metadata),
+	                                  text_or_null(pr->cols.blobs),
+	                                  text_or_null(pr->cols.fields), &pr->fetched);
 	if (st != DB_OK)
 		return h_of_db(st);
-	*out = updated ? WROTE : LOST;
+	*out = pr->fetched.row.pk ? WROTE : LOST;
+	if (*out == WROTE)
+		pr->row = pr->fetched.row;
 	return H_DONE;
 }
 
@@ -229,12 +213,12 @@ static enum h_result reload(struct call *c, struct patch_run *pr, int attempt,
 		pr->in_txn = st == DB_OK;
 	}
 	if (st == DB_OK)
-		st = db_reload_doc(c->db, rid, pr->row.pk, pr->in_txn, &pr->reloaded);
+		st = db_reload_doc(c->db, rid, pr->row.pk, pr->in_txn, &pr->fetched);
 	if (st != DB_OK)
 		return h_of_db(st);
-	*gone = pr->reloaded.row.pk == 0;
+	*gone = pr->fetched.row.pk == 0;
 	if (!*gone)
-		pr->row = pr->reloaded.row;
+		pr->row = pr->fetched.row;
 	return H_DONE;
 }
 
@@ -265,7 +249,9 @@ static enum h_result write_patch(struct call *c, struct patch_run *pr,
 	return H_DONE;
 }
 
-enum h_result h_document_patch(struct call *c)
+/* The general path: the stored document is read, the patch applied here,
+ * and the write made against the version read. */
+static enum h_result patch_general(struct call *c)
 {
 	struct patch_run pr = { .row = c->scope.doc };
 	enum attempt outcome;
@@ -278,24 +264,133 @@ enum h_result h_document_patch(struct call *c)
 		if (st != DB_OK)
 			r = h_of_db(st);
 	}
-	if (r != H_DONE || outcome == ANSWERED)
-		goto cleanup;
-	texts_of_row(&t, &pr.row, c);
-	if (outcome == WROTE) {
-		t.metadata = pr.texts[0] ? pr.texts[0] : t.metadata;
-		t.blobs = pr.texts[1] ? pr.texts[1] : t.blobs;
-		t.fields = pr.texts[2] ? pr.texts[2] : t.fields;
-		t.updated_at = pr.updated_at;
+	if (r == H_DONE && outcome != ANSWERED) {
+		texts_of_row(&t, &pr.row, c);
+		r = reply_document(c, &t, pr.row.version, prefers_minimal(c));
 	}
-	r = reply_document(c, &t, outcome == WROTE ? pr.new_version : pr.row.version,
-	                   prefers_minimal(c->req->prefer));
-cleanup:
 	if (pr.in_txn)
 		db_rollback(c->db, c->req->request_id); /* nothing written on error */
 	doc_columns_clear(&pr.cols);
 	doc_free(&pr.d);
-	db_doc_clear(&pr.reloaded);
+	db_doc_clear(&pr.fetched);
 	return r;
+}
+
+/* The version a lone strong If-Match tag names ("12" -> 12), 0 for `*`
+ * or no header, -1 for anything else (lists, weak tags: the general path
+ * compares them). */
+static long long if_match_version(const char *h)
+{
+	char *end;
+	long long v;
+
+	if (!h || strcmp(h, "*") == 0)
+		return 0;
+	if (h[0] != '"' || h[1] < '1' || h[1] > '9')
+		return -1;
+	v = strtoll(h + 1, &end, 10);
+	return end[0] == '"' && end[1] == '\0' && v > 0 ? v : -1;
+}
+
+/* 1 when a merge patch member of this value is not a plain `||` (an
+ * object merges, null removes). */
+static int is_deep(struct json_object *v)
+{
+	return !v || json_object_is_type(v, json_type_object);
+}
+
+/* The answer to a fused PATCH whose scope checks passed. */
+static enum h_result reply_fused(struct call *c)
+{
+	const struct stored_doc *row = &c->scope.doc;
+	struct doc_texts t;
+
+	if (c->scope.outcome == 'M' || c->scope.outcome == 'F') {
+		struct verrs v = { 0 };
+		char msg[80];
+		snprintf(msg, sizeof msg, "the patched document nests deeper than %ld levels",
+		         c->cfg->max_depth);
+		verr_add(&v, msg, "value_error.json.depth", "body",
+		         c->scope.outcome == 'M' ? "metadata" : NULL, NULL, NULL);
+		verr_respond(&v, c->resp);
+		return H_DONE;
+	}
+	if (c->scope.outcome == '-') {
+		if (precondition_or_412(c, row->version))
+			return H_DONE;
+		/* The statement kept losing to concurrent writers. */
+		log_warn(c->req->request_id, "document %lld: gave up after concurrent "
+		         "updates", row->pk);
+		http_error(c->resp, 503, "Document is busy, retry shortly", NULL);
+		return H_DONE;
+	}
+	texts_of_row(&t, row, c);
+	return reply_document(c, &t, row->version, prefers_minimal(c));
+}
+
+/*
+ * The fused path: a merge patch naming only writable members, applied by
+ * PostgreSQL in one statement that also resolves the scope. Returns 0 with
+ * the response set (or a failure), 1 when this patch needs the general
+ * path (nothing done).
+ */
+static int patch_fused(struct call *c, enum h_result *res)
+{
+	struct db_merge m = { 0 };
+	struct json_object *flat = NULL, *blobs = NULL, *x;
+	const struct request *req = c->req;
+	long long ifv = if_match_version(req->if_match);
+	int answered = 0;
+
+	if (c->body_kind != BODY_MERGE_PATCH || req->if_none_match || ifv < 0 ||
+	    !doc_patch_writable_only(c->body))
+		return 1;
+	m.if_version = ifv;
+	m.max_depth = (int)c->cfg->max_depth;
+	if (json_object_object_get_ex(c->body, "metadata", &x)) {
+		m.metadata = json_object_to_json_string_ext(x, JSON_COMPACT);
+		json_object_object_foreach(x, mk, mv) {
+			(void)mk;
+			m.metadata_deep |= is_deep(mv);
+		}
+	}
+	if (json_object_object_get_ex(c->body, "document_blobs", &x)) {
+		blobs = doc_canonical_blobs(x);
+		m.blobs = json_object_to_json_string_ext(blobs, JSON_COMPACT);
+	}
+	flat = doc_patch_flat_members(c->body);
+	if (flat) {
+		m.fields = json_object_to_json_string_ext(flat, JSON_COMPACT);
+		json_object_object_foreach(flat, fk, fv) {
+			(void)fk;
+			m.fields_deep |= is_deep(fv);
+		}
+	}
+	enum db_status st = db_patch_merge(c->db, req->request_id, c->key_hash,
+	                                   req->x_namespace_count == 1 ? req->x_namespace : NULL,
+	                                   c->params[0], c->params[1], &m, &c->scope);
+	*res = st == DB_OK ? H_DONE : h_of_db(st);
+	if (st == DB_OK)
+		answered = call_refuse_scope(c) || call_refuse_missing(c);
+	if (st == DB_OK && !answered)
+		*res = reply_fused(c);
+	json_object_put(flat);
+	json_object_put(blobs);
+	return 0;
+}
+enum h_result h_document_patch(struct call *c)
+{
+	enum h_result r = H_DONE;
+	int answered = 0;
+
+	if (!c->scope_resolved) {
+		if (!patch_fused(c, &r))
+			return r;
+		r = call_resolve(c, &answered);
+		if (r != H_DONE || answered)
+			return r;
+	}
+	return patch_general(c);
 }
 
 enum h_result h_document_delete(struct call *c)
@@ -304,7 +399,7 @@ enum h_result h_document_delete(struct call *c)
 	struct json_object *o;
 	int deleted = 0;
 
-	if (if_match_or_412(c, row->version))
+	if (precondition_or_412(c, row->version))
 		return H_DONE;
 	/* With If-Match, only the version it matched is deleted. */
 	enum db_status st = db_delete_doc(c->db, c->req->request_id, row->pk,
@@ -321,7 +416,7 @@ enum h_result h_document_delete(struct call *c)
 			           http_not_found_details("document", c->params[1]));
 		return H_DONE;
 	}
-	if (prefers_minimal(c->req->prefer)) {
+	if (prefers_minimal(c)) {
 		c->resp->status = 204;
 		return H_DONE;
 	}

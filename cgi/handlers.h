@@ -34,6 +34,9 @@ struct call {
 	const struct request *req;
 	struct response *resp;
 	const char *const *params;      /* the path's variable segments */
+	int flags;                      /* the route's R_* flags (router.h) */
+	unsigned char key_hash[32];     /* R_AUTH: SHA-256 of the bearer key */
+	int scope_resolved;             /* 0 only on R_FUSED routes: see below */
 	struct db_scope scope;          /* R_AUTH: key, namespace, collection, document */
 	enum body_kind body_kind;       /* R_BODY_*: the body's media type */
 	struct json_object *body;       /* R_BODY_*: the parsed body */
@@ -48,6 +51,18 @@ enum h_result {
 
 /* The result for a database status other than DB_OK. */
 enum h_result h_of_db(enum db_status st);
+
+/*
+ * For R_FUSED handlers called with c->scope_resolved 0 (every check that
+ * needs no database has passed): after filling c->scope from their own
+ * statement, call_refuse_scope() answers 401/400/404/403 as the dispatcher
+ * would, then call_refuse_missing() the collection's and document's 404.
+ * Each returns 1 when it set the response. call_resolve() instead runs the
+ * dispatcher's lookup and both checks (*answered: the response is set).
+ */
+int call_refuse_scope(struct call *c);
+int call_refuse_missing(struct call *c);
+enum h_result call_resolve(struct call *c, int *answered);
 
 enum h_result h_healthz(struct call *c);
 enum h_result h_openapi(struct call *c);

@@ -342,6 +342,7 @@ void http_error_reset(struct response *resp)
 {
 	resp->etag = 0;
 	resp->allow = 0;
+	resp->preference_applied = NULL;
 }
 
 void http_response_reset(struct response *resp)
@@ -438,6 +439,8 @@ int http_send(const struct request *req, const struct response *resp)
 		http_allow_list(resp->allow, allow, sizeof allow);
 		buf_printf(&out, "Allow: %s\r\n", allow);
 	}
+	if (resp->preference_applied)
+		buf_printf(&out, "Preference-Applied: %s\r\n", resp->preference_applied);
 	if (status == 401)
 		buf_puts(&out, "WWW-Authenticate: Bearer\r\n");
 	if (status == 503)

@@ -67,6 +67,7 @@ struct response {
 	int status;
 	long long etag;           /* > 0: ETag: "<etag>" (a document version) */
 	int allow;                /* methods for Allow (405), 0: none */
+	const char *preference_applied; /* static text for Preference-Applied, or NULL */
 	struct buf body;
 };
 

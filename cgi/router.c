@@ -14,7 +14,7 @@ static const struct route routes[] = {
 	  R_AUTH | R_NAMESPACE | R_COLLECTION | R_DOCUMENT | R_DOC_QUERY, NULL },
 	{ HTTP_PATCH, "/v1/collections/{}/documents/{}", h_document_patch,
 	  R_AUTH | R_NAMESPACE | R_WRITE | R_BODY_PATCH | R_COLLECTION |
-	  R_DOCUMENT | R_DOC_QUERY, doc_patch_check_syntax },
+	  R_DOCUMENT | R_DOC_QUERY | R_FUSED, doc_patch_check_syntax },
 	{ HTTP_DELETE, "/v1/collections/{}/documents/{}", h_document_delete,
 	  R_AUTH | R_NAMESPACE | R_WRITE | R_COLLECTION | R_DOCUMENT, NULL },
 	{ 0, NULL, NULL, 0, NULL },
@@ -89,21 +89,14 @@ static void reply_failure(struct response *resp, enum h_result r)
 		http_error(resp, 500, "Internal server error", NULL);
 }
 
-/* Credentials, namespace and role (contract section 1), in that order,
- * resolving the path's collection and document in the same round trip.
- * Returns H_DONE with c->scope filled and resp unset to go on. */
-static enum h_result authorize(struct call *c, int flags, int *answered)
+/* The key of the Authorization header, hashed into c->key_hash. Returns
+ * 0, or 1 with the 401 set: the first check, and one needing no database. */
+static int key_or_401(struct call *c)
 {
 	const struct request *req = c->req;
-	struct db_scope *s = &c->scope;
-	unsigned char hash[32];
 	size_t klen = 0;
 	const char *key = auth_bearer_key(req->authorization, &klen);
-	const char *ns = req->x_namespace_count == 1 ? req->x_namespace : NULL;
-	const char *msg = NULL;
-	int status = 0;
 
-	*answered = 1;
 	if (!req->authorization)
 		/* Apache strips Authorization for FastCGI and CGI unless told. */
 		log_info(req->request_id, "no Authorization header reached docapi; "
@@ -111,46 +104,96 @@ static enum h_result authorize(struct call *c, int flags, int *answered)
 	if (!key) {
 		http_error(c->resp, 401, req->authorization ? "Authorization must be "
 		           "\"Bearer <api key>\"" : "Missing bearer token", NULL);
-		return H_DONE;
+		return 1;
 	}
 	if (!auth_key_well_formed(key, klen)) {
 		http_error(c->resp, 401, "Invalid or expired API key", NULL);
-		return H_DONE;
+		return 1;
 	}
-	auth_hash_key(key, klen, hash);
-	/* The key is checked even without a usable X-Namespace: 401 before 400. */
-	enum db_status st = db_resolve_scope(c->db, req->request_id, hash, ns,
-	                                     (flags & R_COLLECTION) ? c->params[0] : NULL,
-	                                     (flags & R_DOCUMENT) ? c->params[1] : NULL, s);
-	if (st != DB_OK)
-		return h_of_db(st);
+	auth_hash_key(key, klen, c->key_hash);
+	return 0;
+}
+
+/* The X-Namespace value to look up: NULL unless sent exactly once. */
+static const char *namespace_of(const struct request *req)
+{
+	return req->x_namespace_count == 1 ? req->x_namespace : NULL;
+}
+
+int call_refuse_scope(struct call *c)
+{
+	const struct request *req = c->req;
+	const struct db_scope *s = &c->scope;
+	const char *msg = NULL;
+	int status = 0;
+
 	if (!s->key_found || !s->key_valid)
 		status = 401, msg = "Invalid or expired API key";
-	else if (!(flags & R_NAMESPACE))
+	else if (!(c->flags & R_NAMESPACE))
 		status = 0;
 	else if (req->x_namespace_count > 1)
 		status = 400, msg = "X-Namespace header sent more than once";
-	else if (!ns)
+	else if (!namespace_of(req))
 		status = 400, msg = "X-Namespace header is required";
 	else if (!s->ns_id)
 		status = 404;
 	else if (!s->ns_allowed)
 		status = 403, msg = "This API key may not access this namespace";
-	else if (!auth_role_allows(s->role, (flags & R_WRITE) != 0))
+	else if (!auth_role_allows(s->role, (c->flags & R_WRITE) != 0))
 		status = 403, msg = "This API key is read-only";
 	if (status == 404)
 		http_error(c->resp, 404, "Namespace not found",
 		           http_not_found_details("namespace", req->x_namespace));
 	else if (status)
 		http_error(c->resp, status, msg, NULL);
-	*answered = status != 0;
-	return H_DONE;
+	return status != 0;
 }
 
-/* Media type, size, then the body parsed and checked (problems to v).
- * Returns 1 when the response is set (415, 400, 413). */
-static int take_body_or_reply(struct call *c, const struct route *r,
-                              struct verrs *v)
+int call_refuse_missing(struct call *c)
+{
+	if ((c->flags & R_COLLECTION) && !c->scope.col_id) {
+		http_error(c->resp, 404, "Collection not found",
+		           http_not_found_details("collection", c->params[0]));
+		return 1;
+	}
+	if ((c->flags & R_DOCUMENT) && !c->scope.doc.pk) {
+		http_error(c->resp, 404, "Document not found",
+		           http_not_found_details("document", c->params[1]));
+		return 1;
+	}
+	return 0;
+}
+
+/* The lookup of the key, namespace, collection and document (one round
+ * trip). */
+static enum h_result lookup(struct call *c)
+{
+	enum db_status st = db_resolve_scope(
+		c->db, c->req->request_id, c->key_hash, namespace_of(c->req),
+		(c->flags & R_COLLECTION) ? c->params[0] : NULL,
+		(c->flags & R_DOCUMENT) ? c->params[1] : NULL, &c->scope);
+	return st == DB_OK ? H_DONE : h_of_db(st);
+}
+
+enum h_result call_resolve(struct call *c, int *answered)
+{
+	enum h_result r = lookup(c);
+
+	*answered = r == H_DONE && (call_refuse_scope(c) || call_refuse_missing(c));
+	return r;
+}
+
+/* What the checks needing no database found, to be answered in the
+ * contract's order once the scope's own checks have passed. */
+struct local {
+	int status;               /* 415, 400, 413; 0: none */
+	char msg[112];
+	int presign_down;         /* return_url=true but presigning unavailable */
+};
+
+/* Media type, size, then the body parsed and checked (problems to v). */
+static void check_body(struct call *c, const struct route *r, struct verrs *v,
+                       struct local *l)
 {
 	const struct request *req = c->req;
 	enum body_kind kind = body_kind_of(req->content_type);
@@ -159,28 +202,26 @@ static int take_body_or_reply(struct call *c, const struct route *r,
 	    !body_is_plain_json(req->content_type))
 		kind = BODY_NONE;
 	if (kind == BODY_NONE && (req->has_body || req->content_type)) {
-		http_error(c->resp, 415, (r->flags & R_BODY_PATCH)
-		           ? "Content-Type must be application/json, "
-		             "application/merge-patch+json or application/json-patch+json"
-		           : "Content-Type must be application/json", NULL);
-		return 1;
+		l->status = 415;
+		snprintf(l->msg, sizeof l->msg, "%s", (r->flags & R_BODY_PATCH)
+		         ? "Content-Type must be application/json, "
+		           "application/merge-patch+json or application/json-patch+json"
+		         : "Content-Type must be application/json");
+	} else if (req->body_truncated) {
+		l->status = 400;
+		snprintf(l->msg, sizeof l->msg, "Request body is shorter than its Content-Length");
+	} else if (req->body_too_large) {
+		l->status = 413;
+		snprintf(l->msg, sizeof l->msg, "Request body exceeds %ld bytes",
+		         c->cfg->body_limit);
 	}
-	if (req->body_truncated) {
-		http_error(c->resp, 400, "Request body is shorter than its Content-Length", NULL);
-		return 1;
-	}
-	if (req->body_too_large) {
-		char msg[96];
-		snprintf(msg, sizeof msg, "Request body exceeds %ld bytes", c->cfg->body_limit);
-		http_error(c->resp, 413, msg, NULL);
-		return 1;
-	}
+	if (l->status)
+		return;
 	c->body_kind = kind == BODY_NONE ? BODY_MERGE_PATCH : kind;
 	c->body = body_parse_json(req->body.data ? req->body.data : "", req->body.len,
 	                          (int)c->cfg->max_depth, v);
 	if (c->body && r->check)
 		r->check(c->body_kind, c->body, v);
-	return 0;
 }
 
 /* Query parameters of section 4; problems go to v. */
@@ -206,21 +247,22 @@ static void parse_doc_query(const char *query, struct doc_query *q, struct verrs
 	}
 }
 
-/* What exists (404) and what must be available (503), after syntax. */
-static int locate_or_reply(struct call *c, int flags)
+/* Answers what the local checks found, in contract order after the scope
+ * (415/400/413, then 422; 404s come from the caller; 503 for presigning
+ * last). Returns 1 when the response is set. */
+static int refuse_local(struct call *c, const struct local *l, struct verrs *v)
 {
-	if ((flags & R_COLLECTION) && !c->scope.col_id) {
-		http_error(c->resp, 404, "Collection not found",
-		           http_not_found_details("collection", c->params[0]));
+	if (l->status) {
+		http_error(c->resp, l->status, l->msg, NULL);
 		return 1;
 	}
-	if ((flags & R_DOCUMENT) && !c->scope.doc.pk) {
-		http_error(c->resp, 404, "Document not found",
-		           http_not_found_details("document", c->params[1]));
+	if (verr_count(v)) {
+		verr_respond(v, c->resp);
 		return 1;
 	}
-	if ((flags & R_DOC_QUERY) && c->query.return_url &&
-	    !presigner_ready(c->presigner, c->req->request_id)) {
+	if (call_refuse_missing(c))
+		return 1;
+	if (l->presign_down) {
 		/* credentials.c logs the reason once; this is per request. */
 		log_info(c->req->request_id, "presigned URLs requested but no S3 "
 		         "credentials are available");
@@ -231,28 +273,37 @@ static int locate_or_reply(struct call *c, int flags)
 	return 0;
 }
 
-/* Runs the checks of r's flags, then r's handler. */
+/*
+ * Runs the checks of r's flags, then r's handler. The checks that need no
+ * database run first; when all of them pass on an R_FUSED route, the
+ * handler resolves the scope in its own statement (c->scope_resolved 0).
+ */
 static enum h_result run_route(struct call *c, const struct route *r,
                                struct verrs *v)
 {
-	int answered = 0;
+	struct local l = { 0 };
 	enum h_result res;
 
+	c->flags = r->flags;
+	if ((r->flags & R_AUTH) && key_or_401(c))
+		return H_DONE;
+	if (r->flags & (R_BODY_JSON | R_BODY_PATCH))
+		check_body(c, r, v, &l);
+	if (r->flags & R_DOC_QUERY) {
+		parse_doc_query(c->req->query, &c->query, v);
+		l.presign_down = c->query.return_url &&
+		                 !presigner_ready(c->presigner, c->req->request_id);
+	}
+	if ((r->flags & R_FUSED) && !l.status && !verr_count(v) && !l.presign_down)
+		return r->handler(c);
 	if (r->flags & R_AUTH) {
-		res = authorize(c, r->flags, &answered);
-		if (res != H_DONE || answered)
+		res = lookup(c);
+		if (res != H_DONE || call_refuse_scope(c))
 			return res;
 	}
-	if ((r->flags & (R_BODY_JSON | R_BODY_PATCH)) && take_body_or_reply(c, r, v))
+	if (refuse_local(c, &l, v))
 		return H_DONE;
-	if (r->flags & R_DOC_QUERY)
-		parse_doc_query(c->req->query, &c->query, v);
-	if (verr_count(v)) {
-		verr_respond(v, c->resp);
-		return H_DONE;
-	}
-	if (locate_or_reply(c, r->flags))
-		return H_DONE;
+	c->scope_resolved = 1;
 	return r->handler(c);
 }
 

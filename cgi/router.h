@@ -25,6 +25,12 @@ enum {
 	R_COLLECTION = 1 << 5,  /* params[0] names a collection of the namespace (404) */
 	R_DOCUMENT = 1 << 6,    /* params[1] names a document of that collection (404) */
 	R_DOC_QUERY = 1 << 7,   /* return_url / return_vectors (422); presigning ready (503) */
+	/* The handler may resolve the scope in the statement that does its
+	 * work (one round trip): when every check needing no database passes,
+	 * it is called with the scope unresolved and answers the scope's
+	 * refusals itself (handlers.h: call_refuse_scope, call_refuse_missing,
+	 * or call_resolve when it takes the general path). */
+	R_FUSED = 1 << 8,
 };
 
 typedef enum h_result (*route_handler)(struct call *c);

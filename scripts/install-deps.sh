@@ -11,7 +11,7 @@ PACKAGES=(
     build-essential autoconf automake pkg-config
     libfcgi-dev libjson-c-dev libpq-dev libcurl4-openssl-dev libssl-dev
     postgresql lighttpd curl python3 procps
-    apache2 libapache2-mod-fcgid nginx spawn-fcgi
+    apache2 libapache2-mod-fcgid nginx spawn-fcgi pgbouncer
     clang libclang-rt-14-dev valgrind
     nodejs
 )

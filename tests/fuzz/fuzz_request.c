@@ -127,8 +127,11 @@ enum h_result fuzz_handler(struct call *c, const char *name)
 	struct json_object *o;
 
 	if (strncmp(name, "h_document", 10) == 0) {
-		FUZZ_ASSERT(c->scope.col_id && c->scope.doc.pk == fake_doc.pk,
+		FUZZ_ASSERT(!c->scope_resolved ||
+		            (c->scope.col_id && c->scope.doc.pk == fake_doc.pk),
 		            "document handler without a resolved document");
+		FUZZ_ASSERT(c->scope_resolved || (c->flags & R_FUSED),
+		            "scope unresolved on a route that does not fuse");
 		FUZZ_ASSERT(c->req->method != HTTP_PATCH || c->body, "PATCH without a body");
 		FUZZ_ASSERT(!c->query.return_url, "return_url without a presigner");
 	}

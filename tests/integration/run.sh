@@ -48,6 +48,12 @@ DOCAPI_FCGI=$STACK_TMP/bin/docapi.fcgi
 DOCAPI_ADMIN=$STACK_TMP/bin/docapi-admin
 
 suite_database
+# A wrapper may put something between the app and the database (e.g.
+# run_pgbouncer.sh); docapi-admin keeps talking to PostgreSQL directly.
+if [ -n "${SUITE_AFTER_DATABASE:-}" ]; then
+    # shellcheck source=/dev/null
+    . "$SUITE_AFTER_DATABASE"
+fi
 
 # ---- seed: two organizations ----
 need ORG_A create-org acme

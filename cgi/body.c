@@ -3,7 +3,10 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -66,6 +69,58 @@ static int integer_out_of_range(const char *p, size_t n)
 	return memcmp(p, limit, n) > 0;
 }
 
+size_t body_number_stored_len(const char *p, size_t n)
+{
+	size_t i = 0;
+	long long int_n = 0, frac_n = 0, lead = 0, exp = 0;
+	int neg = 0, nonzero = 0, eneg = 0;
+
+	if (i < n && p[i] == '-') {
+		neg = 1;
+		i++;
+	}
+	/* digits before the point; leading zeros counted until the first
+	 * non-zero digit of the whole mantissa */
+	for (; i < n && isdigit((unsigned char)p[i]); i++, int_n++) {
+		if (p[i] != '0')
+			nonzero = 1;
+		else if (!nonzero)
+			lead++;
+	}
+	if (i < n && p[i] == '.')
+		for (i++; i < n && isdigit((unsigned char)p[i]); i++, frac_n++) {
+			if (p[i] != '0')
+				nonzero = 1;
+			else if (!nonzero)
+				lead++;
+		}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		i++;
+		if (i < n && (p[i] == '+' || p[i] == '-'))
+			eneg = p[i++] == '-';
+		/* saturates far beyond any bound, so nothing overflows */
+		for (; i < n && isdigit((unsigned char)p[i]); i++)
+			if (exp < 1000000000LL)
+				exp = exp * 10 + (p[i] - '0');
+		if (eneg)
+			exp = -exp;
+	}
+	/* places (powers of ten) of the last digit written and of the first
+	 * significant one; zero has only the former */
+	long long last = exp - frac_n;
+	long long first = nonzero ? exp + int_n - 1 - lead : last;
+	if (last < -BODY_NUM_MAX_PLACE || first > BODY_NUM_MAX_PLACE ||
+	    first - last + 1 > BODY_NUM_MAX_DIGITS)
+		return 0;
+	/* numeric_out: sign, integer digits (at least "0"), then "." and the
+	 * display scale when there are digits after the point */
+	size_t len = (size_t)(neg && nonzero);
+	len += nonzero && first >= 0 ? (size_t)first + 1 : 1;
+	if (last < 0)
+		len += 1 + (size_t)-last;
+	return len;
+}
+
 /*
  * Checks one number token (the run of number characters at p, n bytes)
  * against JSON's grammar -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?,
@@ -111,6 +166,37 @@ static const char *check_number(const char *p, size_t n)
 	return NULL;
 }
 
+/* Numbers of one body that PostgreSQL cannot store (see body.h): where the
+ * first few start, how many there are, and how much the rest grow. */
+struct num_report {
+	size_t at[BODY_NUM_REPORT_MAX];
+	int over_budget[BODY_NUM_REPORT_MAX];  /* 1: the body's budget ran out */
+	size_t count;        /* all of them, also those past the array */
+	size_t growth;       /* stored minus sent, over the storable numbers */
+	size_t budget;
+	int budget_hit;
+};
+
+/* One number token at s + i (n bytes, grammar already checked). */
+static void note_number(struct num_report *nr, const char *s, size_t i, size_t n)
+{
+	size_t stored = body_number_stored_len(s + i, n);
+	int over = 0;
+
+	if (stored > n) {
+		nr->growth += stored - n;
+		if (nr->growth > nr->budget && !nr->budget_hit)
+			nr->budget_hit = over = 1;
+	}
+	if (stored && !over)
+		return;
+	if (nr->count < BODY_NUM_REPORT_MAX) {
+		nr->at[nr->count] = i;
+		nr->over_budget[nr->count] = over;
+	}
+	nr->count++;
+}
+
 /*
  * Scans the raw text for what json-c would accept silently but change:
  * a \u0000 escape (json-c cuts keys there), a lone UTF-16 surrogate escape
@@ -118,9 +204,9 @@ static const char *check_number(const char *p, size_t n)
  * mode), raw control characters in strings and numbers outside JSON's
  * grammar (both taken by json-c's strict mode too), and integers it would
  * clamp. Returns NULL when clean, else the reason. Other syntax errors are
- * left to the parser.
+ * left to the parser. Numbers PostgreSQL cannot store are noted in nr.
  */
-static const char *scan_raw(const char *s, size_t len)
+static const char *scan_raw(const char *s, size_t len, struct num_report *nr)
 {
 	int in_string = 0;
 	for (size_t i = 0; i < len; i++) {
@@ -156,6 +242,7 @@ static const char *scan_raw(const char *s, size_t len)
 			const char *bad = check_number(s + i, n);
 			if (bad)
 				return bad;
+			note_number(nr, s, i, n);
 			i += n - 1;
 		}
 	}
@@ -222,13 +309,134 @@ static int has_nonfinite(struct json_object *o)
 	}
 }
 
+/* One open object or array on the way to a value, for loc_at(). */
+struct loc_frame {
+	int array;
+	long long index;        /* array: index of the current element */
+	size_t key_at, key_len; /* object: the current key, quotes included */
+	int want_key;
+};
+
+/* End of the string whose opening quote is at s + i: index of the closing
+ * quote (or len). */
+static size_t string_end(const char *s, size_t len, size_t i)
+{
+	for (i++; i < len && s[i] != '"'; i++)
+		if (s[i] == '\\')
+			i++;
+	return i;
+}
+
+/*
+ * The loc of the value that starts at byte `off` of s (well-formed JSON, as
+ * json-c parsed it): ["body", member or index, ...]. Only for a refused
+ * number, so the walk and its allocations stay off the common path.
+ */
+static struct json_object *loc_at(const char *s, size_t len, size_t off)
+{
+	struct json_object *loc = json_object_new_array();
+	struct loc_frame *f = NULL;
+	size_t depth = 0, cap = 0;
+
+	json_object_array_add(loc, json_object_new_string("body"));
+	for (size_t i = 0; i < off && i < len; i++) {
+		char c = s[i];
+		struct loc_frame *top = depth ? &f[depth - 1] : NULL;
+
+		if (c == '"') {
+			size_t e = string_end(s, len, i);
+			if (top && !top->array && top->want_key) {
+				top->key_at = i;
+				top->key_len = e + 1 - i;
+				top->want_key = 0;
+			}
+			i = e;
+		} else if (c == '{' || c == '[') {
+			if (depth == cap) {
+				cap = cap ? cap * 2 : 16;
+				f = xrealloc(f, cap * sizeof *f);
+			}
+			memset(&f[depth], 0, sizeof f[depth]);
+			f[depth].array = c == '[';
+			f[depth].want_key = c == '{';
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (depth)
+				depth--;
+		} else if (c == ',' && top) {
+			if (top->array)
+				top->index++;
+			else
+				top->want_key = 1;
+		}
+	}
+	for (size_t d = 0; d < depth; d++) {
+		if (f[d].array) {
+			json_object_array_add(loc, json_object_new_int64(f[d].index));
+		} else {
+			/* the raw key with its quotes is a JSON string: json-c unescapes */
+			struct json_tokener *tok = json_tokener_new();
+			struct json_object *k = json_tokener_parse_ex(tok, s + f[d].key_at,
+			                                              (int)f[d].key_len);
+			json_tokener_free(tok);
+			json_object_array_add(loc, k ? k : json_object_new_string("?"));
+		}
+	}
+	free(f);
+	return loc;
+}
+
+/* Appends {"loc", "msg", "type"} to v, as verr_add() does, for a loc of any
+ * depth (taken over). */
+static void verr_add_loc(struct verrs *v, struct json_object *loc,
+                         const char *msg, const char *type)
+{
+	struct json_object *e = json_object_new_object();
+
+	if (!v->detail)
+		v->detail = json_object_new_array();
+	json_object_object_add(e, "loc", loc);
+	json_object_object_add(e, "msg", json_object_new_string(msg));
+	json_object_object_add(e, "type", json_object_new_string(type));
+	json_object_array_add(v->detail, e);
+}
+
+/* One 422 item per refused number noted in nr (at most BODY_NUM_REPORT_MAX). */
+static void report_numbers(const struct num_report *nr, const char *s, size_t len,
+                           struct verrs *v)
+{
+	char msg[256];
+	size_t shown = nr->count < BODY_NUM_REPORT_MAX ? nr->count : BODY_NUM_REPORT_MAX;
+
+	for (size_t k = 0; k < shown; k++) {
+		int n;
+		if (nr->over_budget[k])
+			n = snprintf(msg, sizeof msg, "number cannot be stored: written out "
+			             "in full as stored, the numbers of this body would grow "
+			             "it more than %d-fold", BODY_NUM_GROWTH_FACTOR);
+		else
+			n = snprintf(msg, sizeof msg, "number cannot be stored: at most %d "
+			             "significant digits, at places 1e-%d to 1e%d",
+			             BODY_NUM_MAX_DIGITS, BODY_NUM_MAX_PLACE, BODY_NUM_MAX_PLACE);
+		if (k + 1 == shown && nr->count > shown && n > 0 && (size_t)n < sizeof msg)
+			snprintf(msg + n, sizeof msg - (size_t)n, " (and %lu more numbers)",
+			         (unsigned long)(nr->count - shown));
+		verr_add_loc(v, loc_at(s, len, nr->at[k]), msg,
+		             "value_error.number.not_storable");
+	}
+}
+
 struct json_object *body_parse_json(const char *body, size_t len, int max_depth,
                                     struct verrs *v)
 {
 	struct json_tokener *tok = NULL;
 	struct json_object *obj = NULL;
 	char msg[160];
+	struct num_report nr;
 
+	memset(&nr, 0, sizeof nr);
+	nr.budget = len <= (SIZE_MAX - BODY_NUM_GROWTH_SLACK) / BODY_NUM_GROWTH_FACTOR
+	            ? len * BODY_NUM_GROWTH_FACTOR + BODY_NUM_GROWTH_SLACK : SIZE_MAX;
 	if (len == 0) {
 		verr_add(v, "request body is empty", "value_error.missing", "body",
 		         NULL, NULL, NULL);
@@ -239,7 +447,7 @@ struct json_object *body_parse_json(const char *body, size_t len, int max_depth,
 		         "value_error.unicode", "body", NULL, NULL, NULL);
 		goto cleanup;
 	}
-	const char *why = scan_raw(body, len);
+	const char *why = scan_raw(body, len, &nr);
 	if (why) {
 		verr_add(v, why, "value_error.jsondecode", "body", NULL, NULL, NULL);
 		goto cleanup;
@@ -286,6 +494,12 @@ struct json_object *body_parse_json(const char *body, size_t len, int max_depth,
 		/* JSON null: no caller can use it, and NULL must come with a reason */
 		verr_add(v, "the body must not be null", "type_error.none.not_allowed",
 		         "body", NULL, NULL, NULL);
+		goto cleanup;
+	}
+	if (nr.count) {
+		json_object_put(obj);
+		obj = NULL;
+		report_numbers(&nr, body, len, v);
 		goto cleanup;
 	}
 	if (has_nonfinite(obj)) {

@@ -57,7 +57,7 @@ static enum h_result reply_document(struct call *c, struct doc_texts *t,
                                     long long version, int minimal)
 {
 	struct buf signed_blobs = { 0 }, urls = { 0 };
-	struct presigner_call pc = { c->presigner, c->req->request_id };
+	struct presigner_call pc = { .presigner = c->presigner, .rid = c->req->request_id };
 	char *primary = NULL;
 	enum h_result rc = H_DONE;
 
@@ -79,6 +79,7 @@ static enum h_result reply_document(struct call *c, struct doc_texts *t,
 	buf_reset(&c->resp->body);
 	doc_json_write(&c->resp->body, t);
 cleanup:
+	presigner_call_finish(&pc);
 	buf_free(&signed_blobs);
 	buf_free(&urls);
 	free(primary);

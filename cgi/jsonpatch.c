@@ -600,34 +600,129 @@ int jp_merge_is_noop(struct json_object *target, struct json_object *patch)
 	return 1;
 }
 
-/* Exact equality of two JSON numbers (int64, uint64 or double). */
+/*
+ * A JSON number as an exact decimal, read from its text: the mantissa's
+ * digits (those before and after the point, taken as one run) and the
+ * exponent. Nothing is copied: the digits stay in the text.
+ */
+struct jp_dec {
+	int neg;
+	const char *ip, *fp;   /* digits before / after the point */
+	size_t in, fn;
+	size_t lead, sig;      /* leading zeros of the run; significant digits
+	                        * (first to last non-zero); sig 0: the value 0 */
+	long long place;       /* power of ten of the first significant digit */
+};
+
+/* Digit k of the run (k < in + fn). */
+static char jp_dec_digit(const struct jp_dec *d, size_t k)
+{
+	return k < d->in ? d->ip[k] : d->fp[k - d->in];
+}
+
+/*
+ * Reads s (NUL-terminated) as a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?
+ * ([eE][+-]?[0-9]+)?. Returns 0, or -1 when s is not one. The exponent
+ * saturates at +-10^15, far beyond any number json-c or PostgreSQL keeps
+ * (body.h bounds request numbers to places within +-1000).
+ */
+static int jp_dec_parse(const char *s, struct jp_dec *d)
+{
+	long long e = 0;
+	int eneg = 0;
+	size_t k, n, trail;
+
+	memset(d, 0, sizeof *d);
+	if (*s == '-') {
+		d->neg = 1;
+		s++;
+	}
+	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
+		return -1;
+	for (d->ip = s; *s >= '0' && *s <= '9'; s++)
+		d->in++;
+	if (*s == '.') {
+		for (d->fp = ++s; *s >= '0' && *s <= '9'; s++)
+			d->fn++;
+		if (d->fn == 0)
+			return -1;
+	}
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '+' || *s == '-')
+			eneg = *s++ == '-';
+		if (*s < '0' || *s > '9')
+			return -1;
+		for (; *s >= '0' && *s <= '9'; s++)
+			if (e < 1000000000000000LL)
+				e = e * 10 + (*s - '0');
+	}
+	if (*s != '\0')
+		return -1;
+	n = d->in + d->fn;
+	for (k = 0; k < n && jp_dec_digit(d, k) == '0'; k++)
+		;
+	d->lead = k;
+	if (k == n)
+		return 0; /* zero, whatever its sign, point or exponent */
+	for (trail = 0; jp_dec_digit(d, n - 1 - trail) == '0'; trail++)
+		;
+	d->sig = n - k - trail;
+	d->place = (eneg ? -e : e) + (long long)d->in - 1 - (long long)k;
+	return 0;
+}
+
+/*
+ * The text of number o: for a double parsed from text, that text (json-c
+ * 0.13+ keeps it as the object's userdata, and deep copies keep it too;
+ * it is what is serialized, so what PostgreSQL stores); for an integer,
+ * its decimal digits; for a double without text (json_object_new_double(),
+ * json_object_set_double()), "%.17g", which names that double exactly
+ * enough to tell it from every other double. buf holds the last two.
+ */
+static const char *jp_num_text(struct json_object *o, char buf[40])
+{
+	const char *t;
+
+	if (json_object_is_type(o, json_type_int)) {
+		int64_t v = json_object_get_int64(o);
+		if (v < 0)
+			snprintf(buf, 40, "%lld", (long long)v);
+		else
+			snprintf(buf, 40, "%llu",
+			         (unsigned long long)json_object_get_uint64(o));
+		return buf;
+	}
+	t = json_object_get_userdata(o);
+	if (t)
+		return t;
+	snprintf(buf, 40, "%.17g", json_object_get_double(o));
+	return buf;
+}
+
+/*
+ * Exact equality of two JSON numbers as decimals, as PostgreSQL's numeric
+ * compares them: 1 == 1.0 == 1e0 == 10e-1, -0 == 0, 0.1 !=
+ * 0.10000000000000000001. No floating point, no allocation. A text that is
+ * not a JSON number (inf, nan: never from a checked body) falls back to ==
+ * on the doubles.
+ */
 static int jp_num_equal(struct json_object *a, struct json_object *b)
 {
-	int64_t sa;
-	uint64_t ua;
-	double d;
+	char ba[40], bb[40];
+	struct jp_dec x, y;
 
-	if (json_object_is_type(a, json_type_double)) {
-		struct json_object *t = a;
-		a = b;
-		b = t;
-	}
-	d = json_object_get_double(b);
-	if (json_object_is_type(a, json_type_double))
-		return json_object_get_double(a) == d;
-	/* a is an integer: exact as int64 when negative, else as uint64 */
-	sa = json_object_get_int64(a);
-	ua = sa < 0 ? 0 : json_object_get_uint64(a);
-	if (json_object_is_type(b, json_type_int)) {
-		if (sa < 0 || json_object_get_int64(b) < 0)
-			return sa == json_object_get_int64(b);
-		return ua == json_object_get_uint64(b);
-	}
-	if (sa < 0)
-		return d >= -9223372036854775808.0 && d < 0 &&
-		       (double)(int64_t)d == d && (int64_t)d == sa;
-	return d >= 0 && d < 18446744073709551616.0 &&
-	       (double)(uint64_t)d == d && (uint64_t)d == ua;
+	if (jp_dec_parse(jp_num_text(a, ba), &x) != 0 ||
+	    jp_dec_parse(jp_num_text(b, bb), &y) != 0)
+		return json_object_get_double(a) == json_object_get_double(b);
+	if (x.sig == 0 || y.sig == 0)
+		return x.sig == y.sig;
+	if (x.neg != y.neg || x.place != y.place || x.sig != y.sig)
+		return 0;
+	for (size_t k = 0; k < x.sig; k++)
+		if (jp_dec_digit(&x, x.lead + k) != jp_dec_digit(&y, y.lead + k))
+			return 0;
+	return 1;
 }
 
 int jp_equal(struct json_object *a, struct json_object *b)

@@ -84,8 +84,10 @@ enum jp_status jp_apply(struct json_object **doc, struct json_object *ops,
 
 /*
  * Returns 1 when a and b are equal JSON values by RFC 6902 "test" rules:
- * numbers compare by value across int/double (1 == 1.0, exactly, no
- * rounding), strings byte-wise, arrays element-wise in order, objects by
+ * numbers compare by exact decimal value, as PostgreSQL's numeric does
+ * (1 == 1.0 == 1e0 == 10e-1, -0 == 0, 0.1 != 0.10000000000000000001; the
+ * original text of a parsed double is compared, not the rounded double),
+ * strings byte-wise, arrays element-wise in order, objects by
  * member set regardless of order; 0 otherwise. Both are borrowed; NULL is
  * JSON null.
  */

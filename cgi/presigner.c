@@ -42,14 +42,21 @@ static void target_of(const struct config *cfg, const char *bucket,
 	                                                   : cfg->s3_addressing);
 }
 
-/* Copies s into out (size n) for a log line: printable ASCII only. */
-static const char *loggable(const char *s, char *out, size_t n)
+/* Reasons of presigner_call.by_reason beyond the presign_err codes. */
+enum {
+	REASON_NO_CREDS = PRESIGN_EURL + 1,   /* credentials.c logs why, once */
+	REASON_EXPIRING,                      /* credentials expire this second */
+	REASON_COUNT
+};
+_Static_assert(REASON_COUNT <= PRESIGNER_REASONS, "PRESIGNER_REASONS too small");
+
+static const char *reason_text(int reason)
 {
-	size_t i = 0;
-	for (; s[i] && i + 1 < n; i++)
-		out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	out[i] = '\0';
-	return out;
+	if (reason == REASON_NO_CREDS)
+		return "no S3 credentials";
+	if (reason == REASON_EXPIRING)
+		return "the S3 credentials expire now";
+	return presign_strerror(reason);
 }
 
 /* Signs a dummy object with dummy credentials: does the signer accept the
@@ -77,7 +84,7 @@ struct presigner *presigner_new(const struct config *cfg)
 {
 	struct presigner *g = xcalloc(1, sizeof *g);
 	struct cred_options o;
-	char err[256], name[80];
+	char err[256], name[LOG_QUOTE_SIZE];
 
 	g->cfg = cfg;
 	g->cache = presign_cache_new();
@@ -103,8 +110,8 @@ struct presigner *presigner_new(const struct config *cfg)
 	for (size_t i = 0; i < cfg->n_s3_buckets; i++) {
 		e = check_target(g, cfg->s3_buckets[i].name);
 		if (e != PRESIGN_OK)
-			log_error(NULL, "presigning: s3_bucket.%s.* refused: %s",
-			          loggable(cfg->s3_buckets[i].name, name, sizeof name),
+			log_error(NULL, "presigning: s3_bucket.NAME.* refused for NAME=%s: %s",
+			          log_quote(cfg->s3_buckets[i].name, name, sizeof name),
 			          presign_strerror(e));
 	}
 	return g;
@@ -128,12 +135,22 @@ int presigner_ready(struct presigner *g, const char *rid)
 	return cred_get(g->creds, time(NULL), rid, &c) == 0;
 }
 
+/*
+ * Counts one blob of pc that is not presigned, for `reason`; 1 when it is
+ * the first of that reason in this request (the caller logs it), else 0.
+ */
+static int count_failure(struct presigner_call *pc, int reason)
+{
+	pc->failed++;
+	return pc->by_reason[reason]++ == 0;
+}
+
 char *presigner_sign(void *ctx, const char *url)
 {
-	const struct presigner_call *pc = ctx;
+	struct presigner_call *pc = ctx;
 	struct presigner *g = pc->presigner;
 	const char *rid = pc->rid;
-	char bucket[PRESIGN_BUCKET_MAX + 1], name[80];
+	char bucket[PRESIGN_BUCKET_MAX + 1], q[LOG_QUOTE_SIZE];
 	const char *key = NULL;
 	struct credentials c;
 	struct presign_request r;
@@ -144,11 +161,15 @@ char *presigner_sign(void *ctx, const char *url)
 	if (!g || !g->cache || !g->creds)
 		return NULL;
 	if (presign_parse_s3_url(url, bucket, sizeof bucket, &key) != PRESIGN_OK) {
-		log_warn(rid, "blob URL is not s3://bucket/key: not presigned");
+		if (count_failure(pc, PRESIGN_EURL))
+			log_warn(rid, "blob URL %s is not s3://bucket/key: not presigned",
+			         log_quote(url, q, sizeof q));
 		return NULL;
 	}
-	if (cred_get(g->creds, now, rid, &c) != 0)
+	if (cred_get(g->creds, now, rid, &c) != 0) {
+		count_failure(pc, REASON_NO_CREDS);   /* credentials.c said why */
 		return NULL;
+	}
 	memset(&r, 0, sizeof r);
 	target_of(g->cfg, bucket, &r);
 	r.access_key = c.access_key_id;
@@ -161,11 +182,43 @@ char *presigner_sign(void *ctx, const char *url)
 	/* A URL never outlives the credentials it is signed with. */
 	if (c.expiration && c.expiration - now < r.expires)
 		r.expires = (long)(c.expiration - now);
-	if (r.expires < 1)
+	if (r.expires < 1) {
+		if (count_failure(pc, REASON_EXPIRING))
+			log_warn(rid, "blob of bucket %s not presigned: %s",
+			         log_quote(bucket, q, sizeof q), reason_text(REASON_EXPIRING));
 		return NULL;
+	}
 	err = presign_url_alloc(g->cache, &r, &out, NULL);
-	if (err != PRESIGN_OK)
-		log_warn(rid, "cannot presign an object of bucket \"%s\": %s",
-		         loggable(bucket, name, sizeof name), presign_strerror(err));
+	if (err != PRESIGN_OK) {
+		int reason = err > 0 && err < REASON_NO_CREDS ? err : PRESIGN_EINVAL;
+		if (count_failure(pc, reason))
+			log_warn(rid, "cannot presign an object of bucket %s: %s",
+			         log_quote(bucket, q, sizeof q), presign_strerror(err));
+		free(out);
+		out = NULL;
+	}
 	return out;
+}
+
+void presigner_call_finish(struct presigner_call *pc)
+{
+	struct buf b = { 0 };
+	unsigned long logged = 0;
+
+	if (!pc)
+		return;
+	for (int k = 0; k < REASON_COUNT; k++)
+		if (pc->by_reason[k] && k != REASON_NO_CREDS)
+			logged++;
+	if (pc->failed > logged) {
+		for (int k = 0; k < REASON_COUNT; k++)
+			if (pc->by_reason[k])
+				buf_printf(&b, "%s%lu %s", b.len ? ", " : "", pc->by_reason[k],
+				           reason_text(k));
+		log_warn(pc->rid, "%lu blobs not presigned in this reply: %s%s", pc->failed,
+		         b.data, logged ? " (the first of each is logged above)" : "");
+		buf_free(&b);
+	}
+	pc->failed = 0;
+	memset(pc->by_reason, 0, sizeof pc->by_reason);
 }

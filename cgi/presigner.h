@@ -33,15 +33,38 @@ void presigner_free(struct presigner *g);
  */
 int presigner_ready(struct presigner *g, const char *rid);
 
-/* What presigner_sign() signs for: one request's presigner and id. */
+/* Reasons a blob is not presigned, counted per request (presigner.c). */
+#define PRESIGNER_REASONS 24
+
+/*
+ * What presigner_sign() signs for: one request's presigner and id, and
+ * what went wrong while signing that request's blobs. Start it as
+ * { presigner, rid } (the rest zero) and end it with
+ * presigner_call_finish().
+ */
 struct presigner_call {
 	struct presigner *presigner;
 	const char *rid;
+	unsigned long failed;                        /* blobs not presigned */
+	unsigned long by_reason[PRESIGNER_REASONS];  /* of them, per reason */
 };
 
-/* doc_sign_fn: ctx is a struct presigner_call, url an s3:// URL. Returns a
- * malloc'd URL (caller frees) or NULL when this blob cannot be signed (the
- * reason is logged under the request id). */
+/*
+ * doc_sign_fn: ctx is a struct presigner_call, url an s3:// URL. Returns a
+ * malloc'd URL (caller frees) or NULL when this blob cannot be signed. The
+ * log of one request stays bounded whatever its document holds: the first
+ * blob of each reason is logged (its URL or bucket quoted, log_quote()),
+ * the others only counted for presigner_call_finish().
+ */
 char *presigner_sign(void *ctx, const char *url);
+
+/*
+ * After the last presigner_sign() of a request: when more blobs failed
+ * than were logged, one line with the count per reason, e.g.
+ * "3000 blobs not presigned in this reply: 2999 invalid bucket name ..., 1
+ * object key has a '.' ... (the first of each is logged above)". Resets
+ * the counts. NULL is a no-op.
+ */
+void presigner_call_finish(struct presigner_call *pc);
 
 #endif

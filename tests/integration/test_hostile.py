@@ -398,6 +398,82 @@ for _name, _text, _want in [("int64_min", "-9223372036854775808", -9223372036854
                             ("negative_zero", "-0", 0)]:
     add_accept("number_ok_" + _name, *_num_roundtrip(_text, _want))
 
+# ---- 2b. numbers PostgreSQL cannot store (1e-20000 overflows numeric: was a
+# 500 after every check) or would store far larger than sent (jsonb writes
+# numeric out in full: 1e-16000 is 16,002 characters). DECISION (cgi/body.h):
+# at most 100 significant digits at places 1e-1000..1e1000, and the numbers
+# of one body may grow it at most 8-fold (+64 KiB) as stored. 422
+# value_error.number.not_storable at the number's own loc.
+
+NOT_STORABLE = "value_error.number.not_storable"
+_D100 = ("1234567890" * 10)
+for _name, _body, _loc in [
+        ("1e_minus_20000", '{"metadata":{"x":1e-20000}}', ["body", "metadata", "x"]),
+        ("1e_minus_16000", '{"metadata":{"x":1e-16000}}', ["body", "metadata", "x"]),
+        ("1e_minus_1001", '{"metadata":{"x":1e-1001}}', ["body", "metadata", "x"]),
+        ("1e1001", '{"metadata":{"x":1e1001}}', ["body", "metadata", "x"]),
+        ("zero_e_minus_20000", '{"metadata":{"x":0e-20000}}', ["body", "metadata", "x"]),
+        ("zero_e_2e9", '{"metadata":{"x":0e2000000000}}', ["body", "metadata", "x"]),
+        ("exponent_25_digits", '{"metadata":{"x":1e-9999999999999999999999999}}',
+         ["body", "metadata", "x"]),
+        ("20000_fraction_digits_flat", '{"score":0.%s1}' % ("0" * 19999), ["body", "score"]),
+        ("20000_zeros", '{"metadata":{"x":0.%s}}' % ("0" * 20000), ["body", "metadata", "x"]),
+        ("101_digits", '{"metadata":{"x":9.%s}}' % _D100, ["body", "metadata", "x"]),
+        ("101_digits_trailing_zeros", '{"metadata":{"x":1.%s}}' % ("0" * 100),
+         ["body", "metadata", "x"]),
+        ("in_nested_array", '{"metadata":{"a":[0,"1e-5000",{"b":[1,1e-5000]}]}}',
+         ["body", "metadata", "a", 2, "b", 1]),
+        ("escaped_key", '{"metadata":{"k\\"e,y":1e-5000}}', ["body", "metadata", 'k"e,y']),
+        ("in_blob", '{"document_blobs":[{"field":"f","url":"s3://b/k","size_bytes":1e-5000}]}',
+         ["body", "document_blobs", 0, "size_bytes"]),
+        ("4000_x_1e_minus_16000", '{"metadata":{"a":[%s]}}' % ",".join(["1e-16000"] * 4000),
+         ["body", "metadata", "a", 0]),
+        ("bare_value", '1e-20000', ["body"]),
+]:
+    add_reject("number_not_storable_" + _name, (lambda b: lambda: patch(b))(_body), 422,
+               loc=_loc, vtype=NOT_STORABLE)
+for _name, _ops, _loc in [
+        ("add", '[{"op":"add","path":"/metadata/x","value":1e-20000}]', ["body", 0, "value"]),
+        ("replace_deep", '[{"op":"test","path":"/metadata","value":{}},'
+                         '{"op":"replace","path":"/metadata","value":{"a":[0.%s1]}}]' % ("0" * 20000),
+         ["body", 1, "value", "a", 0]),
+        ("test", '[{"op":"test","path":"/metadata/x","value":1e-20000}]', ["body", 0, "value"]),
+]:
+    add_reject("number_not_storable_jsonpatch_" + _name, (lambda o: lambda: jpatch(o))(_ops), 422,
+               loc=_loc, vtype=NOT_STORABLE)
+
+
+def _many_small():
+    # each within the bound, together 32 KB sent and 4 MB stored
+    r = patch('{"metadata":{"a":[%s]}}' % ",".join(["1e-999"] * 4000))
+    detail = T.expect_422(r, ["body", "metadata", "a"])
+    T.check([it["type"] for it in detail] == [NOT_STORABLE], "one not_storable item: %r" % detail)
+
+
+def _run_many_small():
+    with db_unchanged():
+        _many_small()
+
+
+CASES.append(("number_not_storable_growth_4000_x_1e_minus_999", _run_many_small))
+
+
+def _stored_text_check(want):
+    def check(r):
+        T.check(want in T.db_row(TARGET).replace(" ", ""), "stored as %s..." % want[:40])
+    return check
+
+
+add_accept("number_ok_at_the_bound_1e_minus_1000",
+           lambda: patch('{"metadata":{"n":1e-1000}}'),
+           _stored_text_check('"n":0.' + "0" * 999 + "1"))
+add_accept("number_ok_100_digits",
+           lambda: patch('{"metadata":{"n":1.%s}}' % _D100[:99]),
+           _stored_text_check('"n":1.' + _D100[:99]))
+add_accept("number_ok_4000_small_floats",
+           lambda: patch('{"metadata":{"a":[%s]}}' % ",".join(["1.234e-30"] * 4000)),
+           _stored_text_check('"a":[0.000000000000000000000000000001234,'))
+
 # ---- 3. invalid UTF-8 and NUL bytes: 422 value_error.unicode (or jsondecode
 # for a \u0000 escape, which is valid UTF-8 text)
 

@@ -580,6 +580,126 @@ def t_no_credentials():
           "no credentials: the log names every source's reason", log[-800:])
 
 
+def import_docs(docs):
+    """Imports documents (dicts) into the collection with docapi-admin, as
+    run_presign.sh seeds its own."""
+    path = os.path.join(STACK_TMP, "log-docs-%s.ndjson" % secrets.token_hex(4))
+    with open(path, "w") as f:
+        for d in docs:
+            f.write(json.dumps(d) + "\n")
+    out = subprocess.run([os.environ["DOCAPI_ADMIN"], "import", "--collection", SEED["col"], path],
+                         capture_output=True, text=True)
+    os.unlink(path)
+    if out.returncode != 0 or out.stdout.strip() != str(len(docs)):
+        raise RuntimeError("docapi-admin import: %r %r" % (out.stdout, out.stderr[-500:]))
+
+
+def log_doc(doc_id, blobs):
+    return {"document_id": doc_id, "document_schema_version": "v1", "root_object_id": "obj_1",
+            "root_bucket_id": "bkt_media", "source_type": "bucket", "source_object_id": "obj_1",
+            "lineage_path": "bkt_media/col_assets",
+            "lineage": {"root_object_id": "obj_1", "root_bucket_id": "bkt_media",
+                        "source_type": "bucket", "source_object_id": "obj_1",
+                        "lineage_chain": []},
+            "source_blobs": [], "internal_metadata": {}, "metadata": {"title": doc_id},
+            "document_blobs": blobs,
+            "created_at": "2025-10-18T10:30:00Z", "updated_at": "2025-10-18T10:30:00Z"}
+
+
+def log_fields(line):
+    """The fields of a log line as a logfmt-style parser splits it: spaces
+    separate them, except inside "..." (with backslash escapes)."""
+    fields, cur, quoted, esc = [], "", False, False
+    for ch in line:
+        if quoted:
+            cur += ch
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                quoted = False
+        elif ch == '"':
+            cur += ch
+            quoted = True
+        elif ch == " ":
+            if cur:
+                fields.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    if cur:
+        fields.append(cur)
+    return fields
+
+
+def get_with_rid(inst, doc, rid):
+    u = urllib.parse.urlsplit(BASES[inst])
+    path = "/v1/collections/%s/documents/%s?return_url=true" % (SEED["col"], doc)
+    h = [("Authorization", "Bearer " + SEED["key"]), ("X-Namespace", SEED["ns"]),
+         ("X-Request-Id", rid)]
+    r = raw_request(u.hostname, u.port, "GET", path, h)
+    RESPONSES.append(r.body)
+    return r
+
+
+def log_lines_of(inst, rid, want_min=1):
+    """The app log lines of request rid (waits a little for them)."""
+    path = os.path.join(STACK_TMP, "lighttpd-" + inst, "app.log")
+    deadline = time.time() + 5
+    while True:
+        lines = [ln for ln in open(path, errors="replace").read().splitlines()
+                 if "rid=" + rid + " " in ln]
+        if len(lines) >= want_min or time.time() > deadline:
+            return lines
+        time.sleep(0.1)
+
+
+def t_log_quoted_and_bounded():
+    """Blob URLs from stored documents reach the log only quoted (a forged
+    bucket name cannot add a rid= field), and one reply logs a handful of
+    lines however many of its blobs cannot be presigned."""
+    forged = 's3://Bad" rid=forged level=error/key'
+    many = ([{"field": "b%d" % i, "url": "s3://Bad_Bucket!/k%d" % i, "role": "aux", "type": "other"}
+             for i in range(2000)] +
+            [{"field": "d%d" % i, "url": "s3://docapi-media/x/../k%d" % i, "role": "aux",
+              "type": "other"} for i in range(1000)])
+    import_docs([log_doc("doc_forged", [{"field": "f", "url": forged, "role": "source",
+                                         "type": "other"}]),
+                 log_doc("doc_many_blobs", many)])
+
+    rid = "forged-" + secrets.token_hex(6)
+    r = get_with_rid("static", "doc_forged", rid)
+    check(r.status == 200 and r.json().get("presigned_urls") == [],
+          "forged bucket: 200, no presigned URL", r)
+    lines = log_lines_of("static", rid)
+    check(lines, "forged bucket: the refusal is logged under the request id")
+    for ln in lines:
+        rids = [f for f in log_fields(ln) if f.startswith("rid=")]
+        check(rids == ["rid=" + rid], "forged bucket: one rid= field per line, ours", ln)
+        check(not any(f.startswith("level=") for f in log_fields(ln)),
+              "forged bucket: no level= field", ln)
+    check(any('"Bad\\" rid=forged level=error"' in ln for ln in lines),
+          "forged bucket: logged quoted and escaped", lines)
+    everything = open(os.path.join(STACK_TMP, "lighttpd-static", "app.log"),
+                      errors="replace").read().splitlines()
+    check(not any("rid=forged" in log_fields(ln) for ln in everything),
+          "no line of the log has a rid=forged field")
+
+    rid = "many-" + secrets.token_hex(6)
+    t0 = time.time()
+    r = get_with_rid("static", "doc_many_blobs", rid)
+    check(r.status == 200 and len(r.json().get("document_blobs", [])) == 3000 and
+          r.json().get("presigned_urls") == [], "3000 unsignable blobs: 200, none presigned", r)
+    lines = log_lines_of("static", rid, want_min=3)
+    check(1 <= len(lines) <= 5, "3000 unsignable blobs: at most 5 log lines for the request "
+          "(one per reason and a summary)", "%d lines: %r" % (len(lines), lines[:8]))
+    check(any("3000 blobs not presigned in this reply" in ln and "2000 " in ln and "1000 " in ln
+              for ln in lines), "3000 unsignable blobs: the summary counts them per reason", lines)
+    if VERBOSE:
+        print("     3000 blobs in %.2fs" % (time.time() - t0))
+
+
 def t_no_secrets():
     s = SECRETS
     secret_values = [s["static"][1], s["env"][1], s["ecs_auth"], SEED["key"]] + \
@@ -606,7 +726,7 @@ def t_no_secrets():
 
 TESTS = [t_imds_failing_start, t_static_document, t_tampered, t_alias_and_flags,
          t_patch_with_urls, t_expired, t_env_credentials, t_imds, t_imds_refresh, t_ecs,
-         t_no_credentials, t_imds_failing_recovers, t_no_secrets]
+         t_no_credentials, t_imds_failing_recovers, t_log_quoted_and_bounded, t_no_secrets]
 
 
 def main():

@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CLOSED "http://127.0.0.1:1"
 
@@ -393,7 +394,7 @@ static void test_glue(void)
 {
 	struct config cfg;
 	struct presigner *p;
-	struct presigner_call pc = { NULL, "rid" };
+	struct presigner_call pc = { .presigner = NULL, .rid = "rid" };
 	char err[256], v[128];
 	char *u;
 
@@ -463,6 +464,102 @@ static void test_glue(void)
 	config_free(&cfg);
 }
 
+/* Runs fn(arg) with stderr going to a temporary file; returns what was
+ * written (malloc'd). */
+static char *stderr_of(void (*fn)(void *), void *arg)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	long n;
+	char *out;
+
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	fn(arg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	n = ftell(tmp);
+	out = calloc(1, (size_t)n + 1);
+	rewind(tmp);
+	if (fread(out, 1, (size_t)n, tmp) != (size_t)n)
+		out[0] = '\0';
+	fclose(tmp);
+	return out;
+}
+
+static int count_lines(const char *s, const char *needle)
+{
+	int n = 0;
+	for (const char *l = s; *l; ) {
+		const char *e = strchr(l, '\n');
+		size_t len = e ? (size_t)(e - l) : strlen(l);
+		if (!needle || memmem(l, len, needle, strlen(needle)))
+			n++;
+		l += len + (e != NULL);
+	}
+	return n;
+}
+
+/* One reply whose document has 3,000 blobs that cannot be presigned, of
+ * three kinds, and one forged bucket name. */
+static void sign_many(void *arg)
+{
+	struct presigner_call *pc = arg;
+	char *u;
+
+	for (int i = 0; i < 3000; i++) {
+		u = presigner_sign(pc, i % 3 == 0 ? "s3://Bad_Bucket!/k" :
+		                       i % 3 == 1 ? "s3://media/a/../b" : "s3://media");
+		free(u);
+	}
+	u = presigner_sign(pc, "s3://media/fine.txt");
+	CHECK(u != NULL, "a good blob is still signed");
+	free(u);
+	presigner_call_finish(pc);
+	/* the next reply starts counting again */
+	presigner_sign(pc, "s3://Bad\" rid=forged level=error/key");
+	presigner_call_finish(pc);
+}
+
+static void test_log_bound(void)
+{
+	struct config cfg;
+	struct presigner *p;
+	struct presigner_call pc = { .rid = "rid-bound" };
+	char err[256];
+
+	clear_aws_env();
+	config_defaults(&cfg);
+	CHECK(config_parse_text(&cfg, "t.conf",
+	                        "s3_credentials = config\n"
+	                        "s3_access_key_id = AKIDEXAMPLE\n"
+	                        "s3_secret_access_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\n"
+	                        "s3_endpoint = http://127.0.0.1:9000\n",
+	                        err, sizeof err) == 0, "bound config");
+	p = presigner_new(&cfg);
+	pc.presigner = p;
+	log_set_level(LOG_WARN);
+	char *log = stderr_of(sign_many, &pc);
+	log_set_level(LOG_ERROR);
+	CHECK(count_lines(log, NULL) == 5, "3,000 failures: three reasons, a summary, then one");
+	CHECK(count_lines(log, "3000 blobs not presigned in this reply: ") == 1, "summary count");
+	CHECK(strstr(log, "1000 invalid bucket name for this addressing style") &&
+	      strstr(log, "1000 object key has a '.' or '..' path segment") &&
+	      strstr(log, "1000 not an s3://bucket/key URL"), "summary per reason");
+	CHECK(strstr(log, "bucket \"Bad_Bucket!\"") != NULL, "first bad bucket quoted");
+	CHECK(strstr(log, "blob URL \"s3://media\" is not") != NULL, "first bad URL quoted");
+	CHECK(strstr(log, "bucket \"Bad\\\" rid=forged level=error\":") != NULL,
+	      "forged bucket quoted and escaped");
+	CHECK(count_lines(log, "rid=rid-bound") == 5, "every line under the request id");
+	CHECK(pc.failed == 0, "finish resets the counts");
+	if (count_lines(log, NULL) != 5)
+		fprintf(stderr, "%s", log);
+	free(log);
+	presigner_free(p);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	log_set_level(LOG_ERROR);
@@ -476,5 +573,6 @@ int main(void)
 	test_refresh_timing();
 	test_config_keys();
 	test_glue();
+	test_log_bound();
 	return check_summary();
 }

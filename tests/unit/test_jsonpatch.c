@@ -127,6 +127,35 @@ static void test_merge_noop(void)
 	}
 }
 
+/* The no-change check of a PATCH: numbers by exact decimal value. */
+static void test_merge_noop_numbers(void)
+{
+	static const struct { const char *target, *patch; int noop; } cases[] = {
+		{ "{'x':0.1}", "{'x':0.10000000000000000001}", 0 },
+		{ "{'x':0.1}", "{'x':0.10}", 1 },
+		{ "{'x':{'y':[1,2]}}", "{'x':{'y':[1.0,2e0]}}", 1 },
+		{ "{'x':{'y':[1,2]}}", "{'x':{'y':[1.0,2.000000000000000000001]}}", 0 },
+		{ "{'x':0}", "{'x':-0.0}", 1 },
+		{ "{'x':0}", "{'x':1e-400}", 0 },
+		{ "{'x':18446744073709551615}", "{'x':1.8446744073709551615e19}", 1 },
+		{ "{'x':18446744073709551615}", "{'x':1.8446744073709551614e19}", 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct json_object *t = j(cases[i].target), *p = j(cases[i].patch);
+		struct json_object *copy = NULL;
+		if (jp_merge_is_noop(t, p) != cases[i].noop)
+			fprintf(stderr, "noop(%s, %s) != %d\n", cases[i].target,
+			        cases[i].patch, cases[i].noop);
+		CHECK(jp_merge_is_noop(t, p) == cases[i].noop, "merge no-op, numbers");
+		/* deep copies keep the numbers' text */
+		json_object_deep_copy(t, &copy, NULL);
+		CHECK(jp_merge_is_noop(copy, p) == cases[i].noop, "no-op on a deep copy");
+		json_object_put(copy);
+		json_object_put(t);
+		json_object_put(p);
+	}
+}
+
 static void test_merge_no_sharing(void)
 {
 	struct json_object *patch = j("{'a':{'b':[1,2]},'c':'s'}");
@@ -594,6 +623,39 @@ static const struct equal_case equal_cases[] = {
 	{ "-9223372036854775808", "-9223372036854775808", 1 },
 	{ "-1", "18446744073709551615", 0 },
 	{ "9223372036854775808", "9223372036854775808.0", 1 }, /* 2^63 */
+	/* exact decimal values, as PostgreSQL's numeric compares them */
+	{ "0.1", "0.10000000000000000001", 0 },   /* the same double */
+	{ "0.1", "0.1000000000000000055511151231257827", 0 },
+	{ "0.1", "0.10", 1 },
+	{ "0.1", "1e-1", 1 },
+	{ "0.1", "0.01e1", 1 },
+	{ "1.0", "10e-1", 1 },
+	{ "1", "1E0", 1 },
+	{ "1", "1e+0", 1 },
+	{ "100", "1e2", 1 },
+	{ "100", "1.00e2", 1 },
+	{ "100", "0.001e5", 1 },
+	{ "12345678901234567890", "1.234567890123456789e19", 1 },
+	{ "12345678901234567890", "1.2345678901234567891e19", 0 },
+	{ "-0", "0", 1 },
+	{ "-0.0", "0e5", 1 },
+	{ "0", "0.000e-7", 1 },
+	{ "0", "1e-400", 0 },     /* a double would say 0.0 == 0.0 */
+	{ "1e-400", "1e-401", 0 },
+	{ "1e-400", "10e-401", 1 },
+	{ "1e400", "1e400", 1 },  /* both inf as doubles */
+	{ "1e400", "2e400", 0 },
+	{ "-1.5", "-1.50", 1 },
+	{ "-1.5", "1.5", 0 },
+	{ "1.5", "15e-1", 1 },
+	{ "1.5", "1.05", 0 },
+	{ "9007199254740993", "9007199254740993.0", 1 },  /* 2^53 + 1 */
+	{ "9007199254740993", "9.007199254740993e15", 1 },
+	{ "123", "1230e-1", 1 },
+	{ "123", "1231e-1", 0 },
+	{ "0.5", "5e-1", 1 },
+	{ "[0.1,{'x':0.1}]", "[0.10,{'x':0.10000000000000000001}]", 0 },
+	{ "[0.1,{'x':1}]", "[1e-1,{'x':1.000}]", 1 },
 };
 
 static void test_equal_table(void)
@@ -644,6 +706,7 @@ int main(void)
 	test_merge_table();
 	test_merge_no_sharing();
 	test_merge_noop();
+	test_merge_noop_numbers();
 	test_patch_table();
 	test_a13_duplicate_op();
 	test_messages();

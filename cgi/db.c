@@ -19,10 +19,14 @@ static void log_failure(enum log_level level, const char *rid, const char *what,
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	char quoted[LOG_QUOTE_SIZE];
+
 	if (!msg)
 		msg = conn ? PQerrorMessage(conn) : "no connection";
+	/* The server's message can quote request values: quoted, so a log
+	 * parser cannot be fooled by them. */
 	log_write(level, __FILE__, __LINE__, rid, "%s: [%s] %s", what,
-	          state ? state : "-----", msg);
+	          state ? state : "-----", log_quote(msg, quoted, sizeof quoted));
 }
 
 static int conn_usable(const struct db *db)

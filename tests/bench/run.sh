@@ -14,7 +14,7 @@
 #   get_url10     the same with ?return_url=true (10 presigned URLs)
 # and, interleaved, the two limits at the same concurrency:
 #   L_web  wrk, same script, against the trivial responder
-#   L_db   pgbench -M prepared running docapi's SQL (lookup.sql, patch.sql)
+#   L_db   pgbench -M extended running docapi's SQL (lookup.sql, patch.sql)
 #          over the same unix socket
 # ceiling = 1/(1/L_db + 1/L_web); ratio = docapi / ceiling. CPU seconds per
 # request of each process group are read from /proc before and after each
@@ -97,7 +97,7 @@ run_pgbench() {
     local tag=$1 sc=$2 c=$3 f=$OUT/$1 before after t lo hi
     read -r lo hi <<<"$(sc_range "$sc")"
     before=$(cpu_snapshot main)
-    { time "$PGBENCH" -n -M prepared -f "$BENCH_DIR/$(sc_sql "$sc")" \
+    { time "$PGBENCH" -n -M extended -f "$BENCH_DIR/$(sc_sql "$sc")" \
         -c "$c" -j "$(threads_for "$c")" -T "$BENCH_SECONDS" \
         -D "keyhash=$KEYHASH" -D nsid=none -D nsname=bench -D colid=none \
         -D "colname=$(sc_col "$sc")" -D "lo=$lo" -D "hi=$hi" \

@@ -494,8 +494,11 @@ static int count_lines(const char *s, const char *needle)
 	for (const char *l = s; *l; ) {
 		const char *e = strchr(l, '\n');
 		size_t len = e ? (size_t)(e - l) : strlen(l);
-		if (!needle || memmem(l, len, needle, strlen(needle)))
-			n++;
+		size_t nl = needle ? strlen(needle) : 0;
+		int hit = !needle;
+		for (size_t i = 0; !hit && i + nl <= len; i++)
+			hit = memcmp(l + i, needle, nl) == 0;
+		n += hit;
 		l += len + (e != NULL);
 	}
 	return n;

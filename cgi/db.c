@@ -27,6 +27,9 @@ static void log_failure(enum log_level level, const char *rid, const char *what,
 	 * parser cannot be fooled by them. */
 	log_write(level, __FILE__, __LINE__, rid, "%s: [%s] %s", what,
 	          state ? state : "-----", log_quote(msg, quoted, sizeof quoted));
+	if (state && strcmp(state, "42883") == 0) /* undefined_function */
+		log_error(rid, "the database lacks docapi's functions: run "
+		          "\"docapi-admin migrate\" (sql/002_request_functions.sql)");
 }
 
 static int conn_usable(const struct db *db)

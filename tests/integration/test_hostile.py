@@ -1088,6 +1088,24 @@ add_reject("header_if_match_garbage_4k",
 add_reject("header_if_match_weak_never_matches", lambda: patch(
     '{"metadata":{"x":1}}', headers=[("If-Match", 'W/"%d"' % T.version_of(get()))]),
     412, "PreconditionFailedError")
+# RFC 9110 preconditions: a malformed or non-matching condition never lets a write through.
+add_reject("header_if_match_star_junk", lambda: patch(
+    '{"metadata":{"x":1}}', headers=[("If-Match", "*junk")]), 412, "PreconditionFailedError")
+add_reject("header_if_match_tag_then_star", lambda: patch(
+    '{"metadata":{"x":1}}', headers=[("If-Match", '"x", *')]), 412, "PreconditionFailedError")
+add_reject("header_if_match_unterminated", lambda: patch(
+    '{"metadata":{"x":1}}', headers=[("If-Match", '"%d' % T.version_of(get()))]),
+    412, "PreconditionFailedError")
+add_reject("header_if_none_match_star_on_patch", lambda: patch(
+    '{"metadata":{"x":1}}', headers=[("If-None-Match", "*")]), 412, "PreconditionFailedError")
+add_reject("header_if_none_match_current_on_json_patch", lambda: patch(
+    '[{"op":"add","path":"/metadata/x","value":1}]', ctype="application/json-patch+json",
+    headers=[("If-None-Match", '"%d"' % T.version_of(get()))]), 412, "PreconditionFailedError")
+add_reject("header_if_match_on_delete_old", lambda: T.api(
+    "DELETE", TARGET, headers=[("If-Match", '"%d"' % (T.version_of(get()) + 7))]),
+    412, "PreconditionFailedError")
+add_reject("header_if_none_match_star_on_delete", lambda: T.api(
+    "DELETE", TARGET, headers=[("If-None-Match", "*")]), 412, "PreconditionFailedError")
 add_reject("header_content_type_json_prefix", lambda: patch("{}", ctype="application/jsonp"), 415,
            "UnsupportedMediaTypeError")
 add_reject("header_content_type_xml", lambda: patch("<a/>", ctype="application/xml"), 415,

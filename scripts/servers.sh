@@ -232,6 +232,11 @@ srv__apache_site() {
         -e "s|Alias \"/\" \"$fcgi/\"|Alias \"$m/\" \"$fcgi/\"|" \
         -e "s|<Location \"/\">|<Location \"$m/\">|" \
         -e "s|ProxyPass \"/\" |ProxyPass \"$m/\" |" \
+        -e "s|/usr/local/share/docapi/errors|$SRV_SRC_DIR/conf/errors|g" \
+        -e "s|FcgidIOTimeout 60|FcgidIOTimeout ${SRV_TIMEOUT:-60}|" \
+        -e "s|ProxyTimeout 60|ProxyTimeout ${SRV_TIMEOUT:-60}|" \
+        -e "s|CGIScriptTimeout 60|CGIScriptTimeout ${SRV_TIMEOUT:-60}|" \
+        -e "s|CGIDScriptTimeout 60|CGIDScriptTimeout ${SRV_TIMEOUT:-60}|" \
         "$file"
 }
 
@@ -248,6 +253,13 @@ apache_start() {
     [ -n "$port" ] || port=$(stack_free_port) || return 1
     srv__prepare "$name" "apache-$kind" "$port" "$prefix"
     dir=$(srv_dir "$name")
+    if [ "${SRV_DEAD_BACKEND:-0}" = 1 ] && [ "$kind" != proxy ]; then
+        # tests: an app that dies before it answers (proxy: the test stops
+        # the backend instead)
+        printf '#!/bin/sh\nexit 1\n' >"$dir/dead.fcgi"
+        chmod 755 "$dir/dead.fcgi"
+        fcgi=$dir/dead.fcgi
+    fi
     case $kind in
         fcgid) mods="fcgid" ;;
         proxy)
@@ -270,7 +282,7 @@ Group $(srv__web_group)"
     mkdir -p "$dir/run/fcgid"
     [ "$(id -u)" != 0 ] || chown "$(srv__web_user)" "$dir/run/fcgid"
     local m loads=""
-    for m in mpm_${SRV_APACHE_MPM:-event} authz_core mime alias rewrite setenvif env $mods; do
+    for m in mpm_${SRV_APACHE_MPM:-event} authz_core mime alias rewrite setenvif env headers unique_id $mods; do
         loads="${loads}LoadModule ${m}_module $moddir/mod_$m.so
 "
     done

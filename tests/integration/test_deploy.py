@@ -625,13 +625,13 @@ def expect_server_error(r, status, etype, what):
 _err_srv = {}
 
 
-def err_server(variant="plain", **env):
+def err_server(variant="plain", kind=None, **env):
     """A second server of this kind from the shipped config (lighttpd: the
     shipped file), started once per variant; returns its base URL."""
     if variant in _err_srv:
         return _err_srv[variant]
     name = "err-" + variant
-    kind = "lighttpd-conf" if SERVER == "lighttpd" else SERVER
+    kind = kind or ("lighttpd-conf" if SERVER == "lighttpd" else SERVER)
     e = dict(os.environ, STACK_QUIET="1", DOCAPI_PROCS="1", DOCAPI_THREADS="2")
     e.update(env)
     subprocess.run(["bash", "-c", '. "$1" && stack_attach "$2" && srv_start "$3" "$4"',
@@ -787,6 +787,36 @@ def server_error_files_not_served_directly():
     check(r.status in (403, 404), "GET /_docapi/errors/400.json: %r" % r)
     expect_server_error(r, r.status, {403: "ForbiddenError", 404: "NotFoundError"}[r.status],
                         "direct GET of an error file")
+
+
+@test
+def htaccess_server_errors_json():
+    # the shared-hosting variants (conf/apache/htaccess-fcgid, -cgi) in a
+    # folder /api of a vhost that only allows overrides. From .htaccess
+    # ErrorDocument covers what Apache decides after reading it (not %00,
+    # a bad request line or header: before any .htaccess is read).
+    if SERVER not in ("fcgid", "cgi"):
+        raise Skip("the .htaccess variants are for Apache with mod_fcgid or plain CGI")
+    kind = "htaccess-" + SERVER
+    try:
+        base = err_server("htaccess", kind=kind)
+        d = expect_ok(request("GET", doc_path("doc_seed1"), auth(key=SEED["key_read"]),
+                              base=base, timeout=10))
+        eq(d.get("document_id"), "doc_seed1", "document_id through the shipped .htaccess")
+        r = request("GET", "/errors/400.json", base=base, timeout=5)
+        expect_server_error(r, 403, "ForbiddenError", "direct GET of an error file (.htaccess)")
+        if SERVER == "fcgid":
+            # 200 KiB: over the host's default FcgidMaxRequestLen (128 KiB),
+            # which answers 500; the .htaccess refuses it first with a 413
+            body = json.dumps({"metadata": {"big": "k" * (200 * 1024)}})
+            r = request("PATCH", doc_path("doc_seed2"), auth(ctype="application/json"), body,
+                        base=base, timeout=10)
+            expect_server_error(r, 413, "PayloadTooLargeError", "200 KiB body (.htaccess)")
+        dead = err_server("htaccess-dead", kind=kind, SRV_DEAD_BACKEND="1")
+        r = request("GET", doc_path("doc_seed1"), auth(), base=dead, timeout=10)
+        expect_server_error(r, 500, "InternalServerError", "app failing (.htaccess)")
+    finally:
+        err_servers_stop()
 
 
 # ------------------------------------------------------------------ runner

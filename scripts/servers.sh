@@ -295,9 +295,16 @@ apache_start() {
     srv__prepare "$name" "apache-$kind" "$port" "$prefix"
     dir=$(srv_dir "$name")
     if [ "${SRV_DEAD_BACKEND:-0}" = 1 ] && [ "$kind" != proxy ]; then
-        # tests: an app that dies before it answers (proxy: the test stops
-        # the backend instead)
-        printf '#!/bin/sh\nexit 1\n' >"$dir/dead.fcgi"
+        # tests: an app that fails before it answers (proxy: the test stops
+        # the backend instead). CGI: a program that exits. mod_fcgid: one
+        # that accepts each connection and closes it (a program that exits
+        # at once only makes mod_fcgid respawn and throttle, and the
+        # request waits)
+        case $kind in
+            *fcgid)
+                printf '#!/usr/bin/python3\nimport socket\ns = socket.socket(fileno=0)\nwhile True:\n    s.accept()[0].close()\n' >"$dir/dead.fcgi" ;;
+            *) printf '#!/bin/sh\nexit 1\n' >"$dir/dead.fcgi" ;;
+        esac
         chmod 755 "$dir/dead.fcgi"
         fcgi=$dir/dead.fcgi
     fi

@@ -26,6 +26,8 @@
 #   proxy   Apache + mod_proxy_fcgi -> docapi.fcgi --listen 127.0.0.1:P --threads N
 #   cgi     Apache + mod_cgid running docapi.fcgi as plain CGI
 #   nginx   nginx -> spawn-fcgi -s SOCK -- docapi.fcgi --threads N (unix socket)
+#   htaccess-fcgid, htaccess-cgi  shared hosting: Apache with only
+#           overrides allowed, conf/apache/htaccess-* in a folder (/api)
 #   lighttpd-conf  lighttpd with the shipped conf/lighttpd/docapi.conf
 #   lighttpd  stack.sh's lighttpd_start (for uniform handling)
 # A MOUNT_PREFIX (e.g. /api) puts the app under that path (shipped config
@@ -215,6 +217,7 @@ srv__web_group() { if [ "$(id -u)" = 0 ]; then echo www-data; else id -gn; fi; }
 srv__apache_site() {
     local kind=$1 port=$2 prefix=$3 fcgi=$4 conf=$5 backend=$6 file
     case $kind in
+        htaccess-*) srv__htaccess_site "${kind#htaccess-}" "$port" "$prefix" "$fcgi" "$conf"; return ;;
         fcgid) file=docapi-fcgid.conf ;;
         proxy) file=docapi-proxy-fcgi.conf ;;
         cgi) file=docapi-cgi.conf ;;
@@ -232,14 +235,57 @@ srv__apache_site() {
         -e "s|Alias \"/\" \"$fcgi/\"|Alias \"$m/\" \"$fcgi/\"|" \
         -e "s|<Location \"/\">|<Location \"$m/\">|" \
         -e "s|ProxyPass \"/\" |ProxyPass \"$m/\" |" \
+        -e "s|/usr/local/share/docapi/errors|$SRV_SRC_DIR/conf/errors|g" \
+        -e "s|FcgidIOTimeout 60|FcgidIOTimeout ${SRV_TIMEOUT:-60}|" \
+        -e "s|ProxyTimeout 60|ProxyTimeout ${SRV_TIMEOUT:-60}|" \
+        -e "s|CGIScriptTimeout 60|CGIScriptTimeout ${SRV_TIMEOUT:-60}|" \
+        -e "s|CGIDScriptTimeout 60|CGIDScriptTimeout ${SRV_TIMEOUT:-60}|" \
         "$file"
 }
 
-# apache_start KIND [NAME] [PORT] [MOUNT_PREFIX]: KIND fcgid|proxy|cgi.
+# srv__htaccess_site BASE PORT PREFIX FCGI DOCAPI_CONF: shared hosting. A
+# vhost that only allows overrides, and in its document root the folder
+# PREFIX (e.g. /api) laid out as conf/apache/htaccess-BASE says: the shipped
+# .htaccess (paths replaced), the wrapper (fcgid) or the program (cgi), and
+# errors/ with the JSON error files.
+srv__htaccess_site() {
+    local base=$1 port=$2 prefix=$3 fcgi=$4 conf=$5 dir www
+    dir=$(srv_dir "$SRV_CUR")
+    www=$dir/www$prefix
+    mkdir -p "$www/errors"
+    chmod -R 755 "$dir/www"
+    cp "$SRV_SRC_DIR"/conf/errors/*.json "$www/errors/"
+    chmod 644 "$www"/errors/*.json
+    sed -e "s|/home/USER/docapi/docapi.conf|$conf|g" \
+        -e "s|/api/errors/|$prefix/errors/|g" \
+        "$SRV_SRC_DIR/conf/apache/htaccess-$base" >"$www/.htaccess"
+    chmod 644 "$www/.htaccess"
+    if [ "$base" = fcgid ]; then
+        printf '#!/bin/sh\nDOCAPI_CONF=%s; export DOCAPI_CONF\nexec %s\n' "$conf" "$fcgi" >"$www/docapi.fcgi"
+        chmod 755 "$www/docapi.fcgi"
+    else
+        printf '#!/bin/sh\nexec %s\n' "$fcgi" >"$www/docapi.cgi"
+        chmod 755 "$www/docapi.cgi"
+    fi
+    cat <<EOF
+<VirtualHost 127.0.0.1:$port>
+    ServerName 127.0.0.1
+    DocumentRoot "$dir/www"
+    <Directory "$dir/www">
+        AllowOverride FileInfo AuthConfig Options
+        Require all granted
+    </Directory>
+</VirtualHost>
+EOF
+}
+
+# apache_start KIND [NAME] [PORT] [MOUNT_PREFIX]: KIND fcgid|proxy|cgi, or
+# htaccess-fcgid|htaccess-cgi (mounted at MOUNT_PREFIX, default /api).
 # proxy also starts its backend (docapi_standalone_start NAME-backend).
 apache_start() {
     local kind=$1 name=${2:-$1} port=${3:-} prefix
     prefix=$(srv__normprefix "${4-}")
+    case $kind in htaccess-*) prefix=${prefix:-/api} ;; esac
     command -v apache2 >/dev/null || { stack_die "apache2 is not installed"; return 1; }
     local moddir=${SRV_APACHE_MODDIR:-/usr/lib/apache2/modules}
     local fcgi dir backend="" mods
@@ -248,6 +294,20 @@ apache_start() {
     [ -n "$port" ] || port=$(stack_free_port) || return 1
     srv__prepare "$name" "apache-$kind" "$port" "$prefix"
     dir=$(srv_dir "$name")
+    if [ "${SRV_DEAD_BACKEND:-0}" = 1 ] && [ "$kind" != proxy ]; then
+        # tests: an app that fails before it answers (proxy: the test stops
+        # the backend instead). CGI: a program that exits. mod_fcgid: one
+        # that accepts each connection and closes it (a program that exits
+        # at once only makes mod_fcgid respawn and throttle, and the
+        # request waits)
+        case $kind in
+            *fcgid)
+                printf '#!/usr/bin/python3\nimport socket\ns = socket.socket(fileno=0)\nwhile True:\n    s.accept()[0].close()\n' >"$dir/dead.fcgi" ;;
+            *) printf '#!/bin/sh\nexit 1\n' >"$dir/dead.fcgi" ;;
+        esac
+        chmod 755 "$dir/dead.fcgi"
+        fcgi=$dir/dead.fcgi
+    fi
     case $kind in
         fcgid) mods="fcgid" ;;
         proxy)
@@ -257,7 +317,8 @@ apache_start() {
             backend=127.0.0.1:$bport
             docapi_standalone_start "$name-backend" "$backend" "$prefix" || return 1
             stack_state_set "srv_${name}_backend" "$name-backend" ;;
-        cgi) mods="cgid" ;;
+        cgi | htaccess-cgi) mods="cgid" ;;
+        htaccess-fcgid) mods="fcgid" ;;
         *) stack_die "apache_start: unknown kind '$kind'"; return 1 ;;
     esac
     local user=""
@@ -270,7 +331,7 @@ Group $(srv__web_group)"
     mkdir -p "$dir/run/fcgid"
     [ "$(id -u)" != 0 ] || chown "$(srv__web_user)" "$dir/run/fcgid"
     local m loads=""
-    for m in mpm_${SRV_APACHE_MPM:-event} authz_core mime alias rewrite setenvif env $mods; do
+    for m in mpm_${SRV_APACHE_MPM:-event} authz_core mime alias rewrite setenvif env headers unique_id $mods; do
         loads="${loads}LoadModule ${m}_module $moddir/mod_$m.so
 "
     done
@@ -378,6 +439,8 @@ nginx_start() {
         -e "s|include fastcgi_params;|include /etc/nginx/fastcgi_params;|" \
         -e "s|unix:/run/docapi/docapi.sock|unix:$sock|" \
         -e "s|location / {|location ${prefix:-}/ {|" \
+        -e "s|/usr/local/share/docapi/errors/|$SRV_SRC_DIR/conf/errors/|g" \
+        -e "s|fastcgi_read_timeout 60s;|fastcgi_read_timeout ${SRV_TIMEOUT:-60}s;|" \
         "$file" >"$dir/site.conf"
     cat >"$dir/nginx.conf" <<EOF
 # generated by scripts/servers.sh: a private nginx around the shipped server
@@ -439,7 +502,13 @@ lighttpd_conf_start() {
         -e "s|/usr/local/etc/docapi.conf|$dir/docapi.conf|g" \
         -e "s|/run/lighttpd/docapi.sock|$dir/run/docapi.sock|g" \
         -e "s|/var/log/lighttpd/docapi.log|$dir/app.log|g" \
+        -e "s|/usr/local/share/docapi/errors/|$SRV_SRC_DIR/conf/errors/|g" \
+        -e "s|\"read-timeout\" => 60,|\"read-timeout\" => ${SRV_TIMEOUT:-60},|" \
         "$file" >"$dir/site.conf"
+    if [ "${SRV_DEAD_BACKEND:-0}" = 1 ]; then
+        # tests: no app behind the socket (lighttpd does not spawn one)
+        sed -i -e '/"bin-path"/d' "$dir/site.conf"
+    fi
     {
         echo "# generated by scripts/servers.sh: a private lighttpd around the shipped file"
         echo "server.bind          = \"127.0.0.1\""
@@ -477,7 +546,7 @@ srv_start() {
     local kind=$1 name=${2:-$1}
     shift 2 || shift $#
     case $kind in
-        fcgid | proxy | cgi) apache_start "$kind" "$name" "$@" ;;
+        fcgid | proxy | cgi | htaccess-fcgid | htaccess-cgi) apache_start "$kind" "$name" "$@" ;;
         nginx) nginx_start "$name" "$@" ;;
         lighttpd-conf) lighttpd_conf_start "$name" "$@" ;;
         lighttpd)

@@ -466,6 +466,10 @@ server.errorlog       = "$dir/error.log"
 # but bounded so a huge Content-Length is refused before it is spooled.
 server.max-request-size = 2048
 server.breakagelog    = "$dir/app.log"
+# as conf/lighttpd/docapi.conf: lighttpd's own errors in the API's JSON shape
+server.errorfile-prefix = "$STACK_SRC_DIR/conf/errors/docapi-"
+mimetype.assign       = ( $(for c in 400 403 404 405 408 411 413 414 431 500 501 502 503 504 505; do
+        printf '"docapi-%s.html" => "application/json", ' "$c"; done) )
 accesslog.filename    = "$dir/access.log"
 fastcgi.server = ( "$mount" => ((
     "bin-path"    => "$fcgi",

@@ -24,7 +24,11 @@
 #      processes);
 #   2. test_deploy.py, the server-specific checks (chunked bodies, 1.5 MiB
 #      body -> JSON 413, Authorization through the shipped config, %2F,
-#      signals and graceful restarts during a slow request, recycling).
+#      signals and graceful restarts during a slow request, recycling; the
+#      errors the server answers itself - body over its limit, %00, GET
+#      with a body, long URI and header, app down, app too slow - in the
+#      contract's JSON shape, on extra instances with 1 s timeouts; the
+#      .htaccess variants behind fcgid and cgi).
 #
 # Environment: as run.sh (BUILD_DIR, DOCAPI_FCGI, DOCAPI_ADMIN, PYTHON, ...),
 # plus MATRIX_SERVERS (same as -s), MATRIX_KEEP_LOGS=1 (keep per-server

@@ -378,24 +378,13 @@ def body_just_under_1_mib_accepted():
 
 @test
 def body_over_server_limit_413():
-    # 3 MiB: above the shipped configs' server limits (2 MiB). The server
-    # answers itself; nginx's shipped config answers in the API's JSON shape.
+    # 3 MiB: above the shipped configs' server limits (2 MiB; mod_fcgid
+    # 16 MiB, so docapi answers there). Whoever answers, it is the API's
+    # JSON 413: lighttpd's errorfile-prefix, Apache's ErrorDocument (cgi:
+    # LimitRequestBody), nginx's error_page, docapi itself (proxy, fcgid).
     body = b'{"metadata":{"big":"' + b"w" * (3 * MIB) + b'"}}'
     r = request("PATCH", doc_path("doc_seed2"), auth(ctype="application/json"), body)
-    if SERVER == "fcgid":
-        # FcgidMaxRequestLen: mod_fcgid's HTML 500 (never the app with a
-        # truncated or empty body)
-        eq(r.status, 500, "status of a 3 MiB body behind mod_fcgid")
-    elif SERVER == "cgi":
-        eq(r.status, 413, "status of a 3 MiB body (Apache's LimitRequestBody)")
-    elif SERVER == "lighttpd":
-        # server.max-request-size (2 MiB, as shipped): lighttpd's own 413,
-        # so a huge body is never spooled to disk
-        eq(r.status, 413, "status of a 3 MiB body (lighttpd's max-request-size)")
-    else:
-        # mod_proxy_fcgi: docapi's own 413 (it stops reading at 1 MiB);
-        # nginx: the shipped config's JSON error_page
-        expect_error(r, 413, "PayloadTooLargeError")
+    expect_error(r, 413, "PayloadTooLargeError")
 
 
 @test
@@ -612,6 +601,224 @@ def sigterm_to_workers_during_slow_request():
     _after_worker_signal(pids, "SIGTERM")
 
 
+# ----------------------------------------------- the servers' own errors
+#
+# Errors the web server answers itself, before or instead of the app, must
+# be the contract's JSON error body too (status, Content-Type, error.type;
+# X-Request-Id where the server can set one). Behind "lighttpd" they run
+# against the shipped conf/lighttpd/docapi.conf (stack.sh's lighttpd has
+# the same errorfile settings), elsewhere against the matrix's server.
+
+def expect_server_error(r, status, etype, what):
+    try:
+        d = expect_error(r, status, etype)
+    except AssertionError as e:
+        raise AssertionError("%s: %s" % (what, e))
+    check(isinstance(d.get("error", {}).get("message"), str) and d["error"]["message"],
+          "%s: no error.message" % what)
+    eq(d.get("success"), False, "%s: success" % what)
+    if SERVER != "lighttpd":  # lighttpd 1.4 cannot add a per-request header
+        check(r.header("X-Request-Id"), "%s: no X-Request-Id on %r" % (what, r))
+    return d
+
+
+_err_srv = {}
+
+
+def err_server(variant="plain", kind=None, **env):
+    """A second server of this kind from the shipped config (lighttpd: the
+    shipped file), started once per variant; returns its base URL."""
+    if variant in _err_srv:
+        return _err_srv[variant]
+    name = "err-" + variant
+    kind = kind or ("lighttpd-conf" if SERVER == "lighttpd" else SERVER)
+    e = dict(os.environ, STACK_QUIET="1", DOCAPI_PROCS="1", DOCAPI_THREADS="2")
+    e.update(env)
+    subprocess.run(["bash", "-c", '. "$1" && stack_attach "$2" && srv_start "$3" "$4"',
+                    "servers", SERVERS_SH, REAL_TMP, kind, name],
+                   env=e, check=True, timeout=60, stdout=subprocess.DEVNULL)
+    base = servers("srv_url", name).strip()
+    _err_srv[variant] = base
+    return base
+
+
+def err_servers_stop():
+    for variant in list(_err_srv):
+        try:
+            servers("srv_stop", "err-" + variant)
+        except Exception:  # noqa
+            pass
+        del _err_srv[variant]
+
+
+def shipped_base():
+    return err_server() if SERVER == "lighttpd" else BASE
+
+
+@test
+def server_error_json_body_over_server_limit():
+    # 17 MiB with Content-Length: above every shipped server limit (2 MiB;
+    # mod_fcgid 16 MiB, refused by mod_rewrite before mod_fcgid reads it)
+    body = b'{"metadata":{"big":"' + b"v" * (17 * MIB) + b'"}}'
+    r = request("PATCH", doc_path("doc_seed2"), auth(ctype="application/json"), body,
+                base=shipped_base(), timeout=10)
+    expect_server_error(r, 413, "PayloadTooLargeError", "17 MiB body")
+
+
+@test
+def server_error_json_nul_in_path():
+    # lighttpd and nginx refuse %00 while parsing the target (400); Apache
+    # while decoding the path (404, util.c unescape_url "badpath")
+    r = request("GET", "/v1/collections/%s/documents/a%%00b" % SEED["col_articles"],
+                auth(), base=shipped_base(), timeout=5)
+    if SERVER in ("lighttpd", "nginx"):
+        expect_server_error(r, 400, "BadRequestError", "%00 in the path")
+    else:
+        expect_server_error(r, 404, "NotFoundError", "%00 in the path")
+
+
+@test
+def server_error_json_get_with_body():
+    # lighttpd refuses a GET with a body (400, "GET/HEAD with
+    # content-length"); Apache and nginx pass it to the app, which answers
+    # in JSON too
+    r = request("GET", doc_path("doc_seed1"), auth(ctype="application/json"), "{}",
+                base=shipped_base(), timeout=5)
+    if SERVER == "lighttpd":
+        expect_server_error(r, 400, "BadRequestError", "GET with a body")
+    else:
+        ct = (r.header("Content-Type") or "").split(";")[0].strip()
+        eq(ct, "application/json", "Content-Type of a GET with a body (%r)" % r)
+        d = r.json()
+        if r.status >= 300:
+            eq(d.get("status"), r.status, "status in the error body")
+
+
+@test
+def server_error_json_uri_too_long():
+    # 70,000 bytes of path: over every server's request-line limit (lighttpd
+    # counts it in its 64 KiB header limit: 431; Apache LimitRequestLine and
+    # nginx large_client_header_buffers: 414)
+    path = "/v1/collections/%s/documents/%s" % (SEED["col_articles"], "u" * 70000)
+    r = request("GET", path, auth(), base=shipped_base(), timeout=5)
+    if SERVER == "lighttpd":
+        expect_server_error(r, 431, "RequestHeaderFieldsTooLargeError", "70 kB URI")
+    else:
+        expect_server_error(r, 414, "URITooLongError", "70 kB URI")
+
+
+@test
+def server_error_json_header_too_long():
+    # one 70,000-byte header: lighttpd 431; nginx 494 (sent as 431 by the
+    # shipped error_page); Apache 400 (LimitRequestFieldSize; Apache 2.4
+    # never sends 431)
+    r = request("GET", doc_path("doc_seed1"), auth() + [("X-Big", "h" * 70000)],
+                base=shipped_base(), timeout=5)
+    if SERVER in ("fcgid", "proxy", "cgi"):
+        expect_server_error(r, 400, "BadRequestError", "70 kB header")
+    else:
+        expect_server_error(r, 431, "RequestHeaderFieldsTooLargeError", "70 kB header")
+
+
+@test
+def server_error_json_app_down():
+    # lighttpd: a fastcgi socket with no app behind it (503); nginx and
+    # mod_proxy_fcgi: the standalone backend stopped (502, 503); mod_fcgid
+    # and CGI: a program that exits before it answers (500)
+    try:
+        base = err_server("dead", SRV_DEAD_BACKEND="1")
+        if SERVER in ("nginx", "proxy"):
+            servers("srv_stop", "err-dead-backend")
+        r = request("GET", doc_path("doc_seed1"), auth(), base=base, timeout=10)
+        want = {"lighttpd": (503, "ServiceUnavailableError"),
+                "nginx": (502, "BadGatewayError"),
+                "proxy": (503, "ServiceUnavailableError"),
+                "fcgid": (500, "InternalServerError"),
+                "cgi": (500, "InternalServerError")}[SERVER]
+        expect_server_error(r, want[0], want[1], "app down")
+        if want[0] == 503 and SERVER != "lighttpd":
+            check(r.header("Retry-After"), "503 without Retry-After: %r" % r)
+    finally:
+        err_servers_stop()
+
+
+@test
+def server_error_json_app_too_slow():
+    # the server's timeout for the app lowered to 1 s (lighttpd read-timeout,
+    # nginx fastcgi_read_timeout, ProxyTimeout, CGIDScriptTimeout: 504;
+    # FcgidIOTimeout: mod_fcgid's 500) while the app waits for a table lock
+    try:
+        base = err_server("slow", SRV_TIMEOUT="1")
+        expect_ok(request("GET", doc_path("doc_seed1"), auth(), base=base, timeout=10))
+        sql = ("BEGIN; LOCK TABLE documents IN ACCESS EXCLUSIVE MODE; "
+               "SELECT pg_sleep(4); COMMIT;")
+        locker = subprocess.Popen(psql_cmd() + ["-t", "-A", "-c", sql],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.time() + 5
+            while time.time() < deadline:
+                out = run(psql_cmd() + ["-t", "-A", "-c",
+                                        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON "
+                                        "c.oid = l.relation WHERE c.relname = 'documents' AND "
+                                        "l.mode = 'AccessExclusiveLock' AND l.granted"])
+                if out.strip() == "1":
+                    break
+                time.sleep(0.05)
+            else:
+                raise AssertionError("could not lock the documents table")
+            r = request("GET", doc_path("doc_seed1"), auth(), base=base, timeout=8)
+        finally:
+            locker.wait(10)
+        if SERVER == "fcgid":
+            expect_server_error(r, 500, "InternalServerError", "app too slow")
+        else:
+            expect_server_error(r, 504, "GatewayTimeoutError", "app too slow")
+        check(r.elapsed < 5, "the timeout took %.1fs" % r.elapsed)
+    finally:
+        err_servers_stop()
+
+
+@test
+def server_error_files_not_served_directly():
+    # the error files are only error pages: asked for directly, an error
+    if SERVER == "lighttpd":
+        raise Skip("lighttpd reads them from disk; they have no URL")
+    r = request("GET", "/_docapi/errors/400.json", timeout=5)
+    check(r.status in (403, 404), "GET /_docapi/errors/400.json: %r" % r)
+    expect_server_error(r, r.status, {403: "ForbiddenError", 404: "NotFoundError"}[r.status],
+                        "direct GET of an error file")
+
+
+@test
+def htaccess_server_errors_json():
+    # the shared-hosting variants (conf/apache/htaccess-fcgid, -cgi) in a
+    # folder /api of a vhost that only allows overrides. From .htaccess
+    # ErrorDocument covers what Apache decides after reading it (not %00,
+    # a bad request line or header: before any .htaccess is read).
+    if SERVER not in ("fcgid", "cgi"):
+        raise Skip("the .htaccess variants are for Apache with mod_fcgid or plain CGI")
+    kind = "htaccess-" + SERVER
+    try:
+        base = err_server("htaccess", kind=kind)
+        d = expect_ok(request("GET", doc_path("doc_seed1"), auth(key=SEED["key_read"]),
+                              base=base, timeout=10))
+        eq(d.get("document_id"), "doc_seed1", "document_id through the shipped .htaccess")
+        r = request("GET", "/errors/400.json", base=base, timeout=5)
+        expect_server_error(r, 403, "ForbiddenError", "direct GET of an error file (.htaccess)")
+        if SERVER == "fcgid":
+            # 200 KiB: over the host's default FcgidMaxRequestLen (128 KiB),
+            # which answers 500; the .htaccess refuses it first with a 413
+            body = json.dumps({"metadata": {"big": "k" * (200 * 1024)}})
+            r = request("PATCH", doc_path("doc_seed2"), auth(ctype="application/json"), body,
+                        base=base, timeout=10)
+            expect_server_error(r, 413, "PayloadTooLargeError", "200 KiB body (.htaccess)")
+        dead = err_server("htaccess-dead", kind=kind, SRV_DEAD_BACKEND="1")
+        r = request("GET", doc_path("doc_seed1"), auth(), base=dead, timeout=10)
+        expect_server_error(r, 500, "InternalServerError", "app failing (.htaccess)")
+    finally:
+        err_servers_stop()
+
+
 # ------------------------------------------------------------------ runner
 
 def main(argv):
@@ -661,6 +868,7 @@ def main(argv):
             continue
         passed += 1
         print("ok %s (%.2fs)" % (name, time.time() - t0) if VERBOSE else "ok %s" % name, flush=True)
+    err_servers_stop()
     if failures:
         print("failed: " + " ".join(failures))
     summary = "%d passed, %d failed" % (passed, failed)

@@ -20,6 +20,10 @@
 #             lighttpd configuration as docapi: the web floor
 #   pgbench   pgbench -M prepared of peers/pgbench-{patch,get}.sql on the
 #             peers' schema: the database's own limit for the bare statements
+# docapi is addressed as run.sh does (collection name "bench" + X-Namespace),
+# the peers by the collection's col_ id (their docs.collection_id); the copy
+# reads docapi's documents/collections tables through dblink (contrib, like
+# pgbench), so it follows docapi's schema, not its SQL.
 # Each system is checked first (one GET and one PATCH through curl: 200 and a
 # JSON body with document_id; the floor: 200 and JSON), then, for each of
 # $BENCH_ROUNDS rounds (the order of the systems reversed every other round),

@@ -105,12 +105,13 @@ done
 
 # ---------------------------------------------------------------- helpers
 
-# tree_cpu PID...: utime+stime ticks of each PID and all its descendants.
+# tree_cpu PID...: utime+stime ticks of each PID and all its descendants,
+# + the ones they reaped (a worker that died and was respawned still counts).
 tree_cpu() {
     local t=0 p
     for p in "$@"; do
         [ -n "$p" ] || continue
-        t=$(( t + $(proc_cpu "$p") ))
+        t=$(( t + $(proc_cpu_reaped "$p") ))
         # shellcheck disable=SC2046
         [ -z "$(pgrep -P "$p")" ] || t=$(( t + $(tree_cpu $(pgrep -P "$p")) ))
     done
@@ -380,11 +381,23 @@ run_wrk() {
 
 # run_pgbench TAG MODE: pgbench of peers/pgbench-MODE.sql; R[TAG,*].
 run_pgbench() {
-    local tag=$1 mode=$2 f=$STACK_TMP/out/$1 p0 p1
+    local tag=$1 mode=$2 f=$STACK_TMP/out/$1 p0 p1 before c _i
+    before=" $(pgrep -P "$(pg_pid)" | tr '\n' ' ') "
     p0=$(pg_cpu)
     "$PGB/pgbench" -n -M prepared -f "$PEERS_DIR/pgbench-$mode.sql" -c "$BENCH_CONNS" -j "$threads" \
         -T "$BENCH_SECONDS" -D "col=$COL" -D "ndocs=$BENCH_DOCS" \
         -h "$(pg_socket_dir)" -p "$(pg_port)" -U postgres "$PEERS_DB" >"$f.pgb" 2>"$f.err"
+    # pgbench's backends exit after pgbench: read the cluster's CPU once the
+    # postmaster has reaped them (an exited, unreaped backend's CPU is
+    # neither in its /proc/PID/stat nor yet in the postmaster's cutime).
+    for _i in $(seq 1 100); do
+        local left=0
+        for c in $(pgrep -P "$(pg_pid)" -f "^postgres: postgres $PEERS_DB "); do
+            [[ $before == *" $c "* ]] || left=1
+        done
+        [ "$left" = 0 ] && break
+        sleep 0.05
+    done
     p1=$(pg_cpu)
     R[$tag,rps]=$(awk '/^tps = /{print $3; exit}' "$f.pgb")
     R[$tag,requests]=$(awk '/number of transactions actually processed/{print $6; exit}' "$f.pgb" | cut -d/ -f1)

@@ -448,6 +448,8 @@ for s in $ORDER; do
         R[$s,$mode,rps]=$(awk -v a="$rs" -v n="$BENCH_ROUNDS" 'BEGIN{printf "%.0f", a / n}')
         R[$s,$mode,requests]=$n; R[$s,$mode,server]=$sv; R[$s,$mode,pg]=$pg
         R[$s,$mode,non2xx]=$nx; R[$s,$mode,errors]=$er; R[$s,$mode,rounds]=${per# }
+        # answers that were 2xx, per second (errors are not throughput)
+        R[$s,$mode,ok_rps]=$(awk -v r="${R[$s,$mode,rps]}" -v n="$n" -v x="$nx" 'BEGIN{ if (n > 0) printf "%.0f", r * (n - x) / n; else print 0 }')
     done
 done
 
@@ -461,6 +463,10 @@ cpu_cell() {
     local s=$1 mode=$2 n=${R[$1,$2,requests]}
     if [ "$s" = pgbench ]; then echo "- / $(per_req "${R[$s,$mode,pg]}" "$n")"
     else echo "$(per_req "${R[$s,$mode,server]}" "$n") / $(per_req "${R[$s,$mode,pg]}" "$n")"; fi
+}
+# rps_cell SYSTEM MODE: req/s, and the 2xx ones when some were not.
+rps_cell() {
+    if [ "${R[$1,$2,non2xx]:-0}" -gt 0 ]; then echo "${R[$1,$2,rps]} (2xx: ${R[$1,$2,ok_rps]})"; else echo "${R[$1,$2,rps]}"; fi
 }
 err_cell() {
     local s=$1 mode=$2
@@ -488,7 +494,7 @@ PG_GET_TX=$(per_req "${R[pgbench,get,pg]}" "${R[pgbench,get,requests]}")
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     for s in $ORDER; do
         printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${NAME[$s]}" \
-            "${R[$s,patch,rps]}" "${R[$s,get,rps]}" "$(cpu_cell "$s" patch)" "$(cpu_cell "$s" get)" \
+            "$(rps_cell "$s" patch)" "$(rps_cell "$s" get)" "$(cpu_cell "$s" patch)" "$(cpu_cell "$s" get)" \
             "$(err_cell "$s" patch)" "$(err_cell "$s" get)" "${R[$s,patch,rounds]}" "${R[$s,get,rounds]}"
     done
     printf '| ceiling = 1/(1/pgbench + 1/floor) | %s | %s | | | | | | |\n' "${R[ceiling,patch,rps]}" "${R[ceiling,get,rps]}"
@@ -499,7 +505,7 @@ PG_GET_TX=$(per_req "${R[pgbench,get,pg]}" "${R[pgbench,get,requests]}")
     echo "| docapi / FastAPI | $(ratio "${R[docapi,patch,rps]}" "${R[fastapi,patch,rps]}") | $(ratio "${R[docapi,get,rps]}" "${R[fastapi,get,rps]}") |"
     echo "| docapi / ceiling | $(ratio "${R[docapi,patch,rps]}" "${R[ceiling,patch,rps]}") | $(ratio "${R[docapi,get,rps]}" "${R[ceiling,get,rps]}") |"
     if [ "$BENCH_PGBOUNCER" = 1 ]; then
-        echo "| docapi via PgBouncer / docapi direct | $(ratio "${R[bouncer,patch,rps]}" "${R[docapi,patch,rps]}") | $(ratio "${R[bouncer,get,rps]}" "${R[docapi,get,rps]}") |"
+        echo "| docapi via PgBouncer / docapi direct (all answers; 2xx only) | $(ratio "${R[bouncer,patch,rps]}" "${R[docapi,patch,rps]}"); $(ratio "${R[bouncer,patch,ok_rps]}" "${R[docapi,patch,ok_rps]}") | $(ratio "${R[bouncer,get,rps]}" "${R[docapi,get,rps]}"); $(ratio "${R[bouncer,get,ok_rps]}" "${R[docapi,get,ok_rps]}") |"
     fi
     echo "| PostgreSQL CPU per docapi request / per bare pgbench transaction | $(ratio "$(per_req "${R[docapi,patch,pg]}" "${R[docapi,patch,requests]}")" "$PG_PATCH_TX") ($(per_req "${R[docapi,patch,pg]}" "${R[docapi,patch,requests]}") / $PG_PATCH_TX ms, UPDATE) | $(ratio "$(per_req "${R[docapi,get,pg]}" "${R[docapi,get,requests]}")" "$PG_GET_TX") ($(per_req "${R[docapi,get,pg]}" "${R[docapi,get,requests]}") / $PG_GET_TX ms, SELECT) |"
     echo

@@ -11,12 +11,17 @@ void app_init(struct app *a, const struct config *cfg)
 	memset(a, 0, sizeof *a);
 	a->cfg = cfg;
 	db_init(&a->db, cfg->database_url, NULL);
+	a->has_read = cfg->database_read_url && *cfg->database_read_url;
+	if (a->has_read)
+		db_init(&a->db_read, cfg->database_read_url, NULL);
 	a->presign = presigner_new(cfg);
 }
 
 void app_free(struct app *a)
 {
 	db_close(&a->db);
+	if (a->has_read)
+		db_close(&a->db_read);
 	presigner_free(a->presign);
 	a->presign = NULL;
 	http_request_free(&a->req);

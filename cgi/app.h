@@ -17,7 +17,9 @@ struct presigner;
 
 struct app {
 	const struct config *cfg;
-	struct db db;
+	struct db db;                  /* the primary: every write */
+	struct db db_read;             /* database_read_url's, when set */
+	int has_read;                  /* db_read is configured */
 	struct request req;
 	struct response resp;
 	struct presigner *presign;     /* owned: presigner.h */

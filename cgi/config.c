@@ -96,6 +96,7 @@ static int check_value(const char *name, const char *value, const char **why)
 #define OFF(f) offsetof(struct config, f)
 static const struct option options[] = {
 	{ "database_url", OPT_STRING, OFF(database_url), "dbname=docapi", 0, 0, NULL },
+	{ "database_read_url", OPT_STRING, OFF(database_read_url), NULL, 0, 0, NULL },
 	{ "mount_prefix", OPT_STRING, OFF(mount_prefix), "", 0, 0, NULL },
 	{ "body_limit", OPT_LONG, OFF(body_limit), "1048576", 2, 64L << 20, NULL },
 	{ "max_depth", OPT_LONG, OFF(max_depth), "64", 2, 1000, NULL },

@@ -26,7 +26,8 @@ struct config_s3_bucket {
 };
 
 struct config {
-	char *database_url;      /* libpq conninfo or URI */
+	char *database_url;      /* libpq conninfo or URI: every write */
+	char *database_read_url; /* where reads go (a replica); NULL: database_url */
 	char *mount_prefix;      /* e.g. "/api"; "" when mounted at "/" */
 	long body_limit;         /* bytes; larger bodies get 413 */
 	long max_depth;          /* JSON nesting limit */

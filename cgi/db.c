@@ -115,8 +115,13 @@ static int is_unavailable(const struct db *db, const PGresult *r)
 		return 1;
 	if (!state)
 		return 1; /* no server answer at all: the link broke */
+	/* 25006 read_only_sql_transaction: a write reached a standby (a
+	 * failover, or a URL naming a replica): unavailable, and the
+	 * connection is made again (target_session_attrs=read-write then
+	 * finds the new primary). */
 	return strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
-	       strcmp(state, "53300") == 0; /* too_many_connections */
+	       strcmp(state, "53300") == 0 || /* too_many_connections */
+	       strcmp(state, "25006") == 0;
 }
 
 enum db_status db_run(struct db *db, const char *rid, const char *sql,
@@ -220,12 +225,14 @@ void db_rollback(struct db *db, const char *rid)
 		run_control(db, rid, SQL_ROLLBACK);
 }
 
-enum db_status db_ping(struct db *db, const char *rid)
+enum db_status db_role(struct db *db, const char *rid, int *standby)
 {
 	PGresult *r;
-	enum db_status st = db_run(db, rid, "SELECT 1", 0, NULL, NULL, NULL, 1,
-	                           PGRES_TUPLES_OK, &r);
-	if (st == DB_OK)
-		PQclear(r);
-	return st;
+	enum db_status st = db_run(db, rid, "SELECT pg_catalog.pg_is_in_recovery()",
+	                           0, NULL, NULL, NULL, 1, PGRES_TUPLES_OK, &r);
+	if (st != DB_OK)
+		return st;
+	*standby = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	return DB_OK;
 }

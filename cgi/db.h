@@ -66,7 +66,7 @@ enum db_status db_begin(struct db *db, const char *rid);
 enum db_status db_commit(struct db *db, const char *rid);
 void db_rollback(struct db *db, const char *rid);
 
-/* SELECT 1 for /healthz. */
-enum db_status db_ping(struct db *db, const char *rid);
+/* Whether the server is a standby (in recovery), for /healthz. */
+enum db_status db_role(struct db *db, const char *rid, int *standby);
 
 #endif

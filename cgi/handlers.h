@@ -29,7 +29,8 @@ struct doc_query {
  * dispatcher owns the scope and the body and releases them after. */
 struct call {
 	const struct config *cfg;
-	struct db *db;
+	struct db *db;                  /* the primary: writes, and reads that follow one */
+	struct db *db_read;             /* reads of routes that write nothing (== db without a replica) */
 	struct presigner *presigner;
 	const struct request *req;
 	struct response *resp;

@@ -165,13 +165,24 @@ int call_refuse_missing(struct call *c)
 }
 
 /* The lookup of the key, namespace, collection and document (one round
- * trip). */
+ * trip). A route that writes nothing reads from the replica when one is
+ * configured, and from the primary while the replica is unavailable;
+ * a write route reads from the primary, so what it reads is what it
+ * writes against. */
 static enum h_result lookup(struct call *c)
 {
-	enum db_status st = db_resolve_scope(
-		c->db, c->req->request_id, c->key_hash, namespace_of(c->req),
-		(c->flags & R_COLLECTION) ? c->params[0] : NULL,
-		(c->flags & R_DOCUMENT) ? c->params[1] : NULL, &c->scope);
+	const char *rid = c->req->request_id;
+	const char *ns = namespace_of(c->req);
+	const char *col = (c->flags & R_COLLECTION) ? c->params[0] : NULL;
+	const char *doc = (c->flags & R_DOCUMENT) ? c->params[1] : NULL;
+	struct db *db = (c->flags & R_WRITE) ? c->db : c->db_read;
+	enum db_status st = db_resolve_scope(db, rid, c->key_hash, ns, col, doc,
+	                                     &c->scope);
+
+	if (st == DB_UNAVAILABLE && db != c->db) {
+		log_info(rid, "read database unavailable: reading from the primary");
+		st = db_resolve_scope(c->db, rid, c->key_hash, ns, col, doc, &c->scope);
+	}
 	return st == DB_OK ? H_DONE : h_of_db(st);
 }
 
@@ -318,6 +329,7 @@ void router_dispatch(struct app *a)
 	enum http_method m = req->method == HTTP_HEAD ? HTTP_GET : req->method;
 	struct call c = {
 		.cfg = a->cfg, .db = &a->db, .presigner = a->presign,
+		.db_read = a->has_read ? &a->db_read : &a->db,
 		.req = req, .resp = &a->resp, .params = params,
 	};
 

@@ -106,10 +106,11 @@ void db_scope_clear(struct db_scope *s)
 	memset(s, 0, sizeof *s);
 }
 
-enum db_status db_ping(struct db *db, const char *rid)
+enum db_status db_role(struct db *db, const char *rid, int *standby)
 {
 	(void)db;
 	(void)rid;
+	*standby = 0;
 	return DB_OK;
 }
 

@@ -68,6 +68,8 @@ run_suite() {
 run_suite "integration tests (lighttpd + PostgreSQL)" tests/integration/run.sh
 run_suite "integration tests through PgBouncer (transaction pooling, pool of 2)" \
     tests/integration/run_pgbouncer.sh
+run_suite "scale-out (PgBouncer session mode, restarts; streaming replica; two hosts)" \
+    tests/integration/run_scaleout.sh
 run_suite "presigning (s3rver verifying SigV4, fake IMDSv2/ECS)" tests/integration/run_presign.sh
 run_suite "hostile input battery" tests/integration/run_hostile.sh
 run_suite "server matrix (lighttpd, Apache fcgid/proxy_fcgi/CGI, nginx)" \

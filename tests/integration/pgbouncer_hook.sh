@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # pgbouncer_hook.sh - sourced by run.sh (SUITE_AFTER_DATABASE) once
 # PostgreSQL is up: starts PgBouncer on a free loopback port in front of it
-# (transaction pooling, PGBOUNCER_POOL_SIZE server connections), tracked so
+# (PGBOUNCER_MODE pooling, default transaction; PGBOUNCER_POOL_SIZE server
+# connections), tracked so
 # that the stack's trap stops it by PID, and points the app at it.
 pgb_bin=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
 PGB_DIR=$STACK_TMP/pgbouncer
@@ -18,7 +19,7 @@ listen_port = $PGB_PORT
 unix_socket_dir =
 auth_type = trust
 auth_file = $PGB_DIR/userlist.txt
-pool_mode = transaction
+pool_mode = ${PGBOUNCER_MODE:-transaction}
 default_pool_size = ${PGBOUNCER_POOL_SIZE:-2}
 max_client_conn = 500
 ; Fail fast while PostgreSQL is down, so docapi answers 503 instead of
@@ -39,6 +40,7 @@ for _i in $(seq 1 50); do
 done
 [ -s "$PGB_DIR/pgbouncer.pid" ] || setup_failed "pgbouncer wrote no pid file"
 stack_track_pid "$(cat "$PGB_DIR/pgbouncer.pid")"
+stack_state_set pgbouncer_port "$PGB_PORT"
 stack_wait_port "$PGB_PORT" 10 || setup_failed "pgbouncer is not listening on $PGB_PORT"
 export STACK_APP_DATABASE_URL="host=127.0.0.1 port=$PGB_PORT dbname=docapi user=postgres"
-echo "pgbouncer: transaction pooling on 127.0.0.1:$PGB_PORT, pool of ${PGBOUNCER_POOL_SIZE:-2}, $DOCAPI_PROCS workers per lighttpd" >&2
+echo "pgbouncer: ${PGBOUNCER_MODE:-transaction} pooling on 127.0.0.1:$PGB_PORT, pool of ${PGBOUNCER_POOL_SIZE:-2}, $DOCAPI_PROCS workers per lighttpd" >&2

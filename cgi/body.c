@@ -426,38 +426,19 @@ static void report_numbers(const struct num_report *nr, const char *s, size_t le
 	}
 }
 
-struct json_object *body_parse_json(const char *body, size_t len, int max_depth,
-                                    struct verrs *v)
+/*
+ * json-c's strict parse of body, which must be one JSON value followed
+ * only by whitespace. Returns it (NULL for JSON null), or sets *failed
+ * after adding the reason to v.
+ */
+static struct json_object *tokenize(const char *body, size_t len, int max_depth,
+                                    struct verrs *v, int *failed)
 {
-	struct json_tokener *tok = NULL;
+	struct json_tokener *tok = json_tokener_new_ex(max_depth + 1);
 	struct json_object *obj = NULL;
 	char msg[160];
-	struct num_report nr;
 
-	memset(&nr, 0, sizeof nr);
-	nr.budget = len <= (SIZE_MAX - BODY_NUM_GROWTH_SLACK) / BODY_NUM_GROWTH_FACTOR
-	            ? len * BODY_NUM_GROWTH_FACTOR + BODY_NUM_GROWTH_SLACK : SIZE_MAX;
-	if (len == 0) {
-		verr_add(v, "request body is empty", "value_error.missing", "body",
-		         NULL, NULL, NULL);
-		goto cleanup;
-	}
-	if (memchr(body, '\0', len) || !util_utf8_valid(body, len)) {
-		verr_add(v, "body is not valid UTF-8 text (or contains a NUL byte)",
-		         "value_error.unicode", "body", NULL, NULL, NULL);
-		goto cleanup;
-	}
-	const char *why = scan_raw(body, len, &nr);
-	if (why) {
-		verr_add(v, why, "value_error.jsondecode", "body", NULL, NULL, NULL);
-		goto cleanup;
-	}
-	if (nesting_exceeds(body, len, max_depth)) {
-		snprintf(msg, sizeof msg, "JSON nesting is deeper than %d levels", max_depth);
-		verr_add(v, msg, "value_error.json.depth", "body", NULL, NULL, NULL);
-		goto cleanup;
-	}
-	tok = json_tokener_new_ex(max_depth + 1);
+	*failed = 1;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	/* Include the terminating NUL (the buffer has one) so that a bare
 	 * number at the very end is complete. */
@@ -490,6 +471,47 @@ struct json_object *body_parse_json(const char *body, size_t len, int max_depth,
 			goto cleanup;
 		}
 	}
+	*failed = 0;
+cleanup:
+	if (tok)
+		json_tokener_free(tok);
+	return obj;
+}
+
+struct json_object *body_parse_json(const char *body, size_t len, int max_depth,
+                                    struct verrs *v)
+{
+	struct json_object *obj = NULL;
+	char msg[160];
+	struct num_report nr;
+	int failed = 0;
+
+	memset(&nr, 0, sizeof nr);
+	nr.budget = len <= (SIZE_MAX - BODY_NUM_GROWTH_SLACK) / BODY_NUM_GROWTH_FACTOR
+	            ? len * BODY_NUM_GROWTH_FACTOR + BODY_NUM_GROWTH_SLACK : SIZE_MAX;
+	if (len == 0) {
+		verr_add(v, "request body is empty", "value_error.missing", "body",
+		         NULL, NULL, NULL);
+		goto cleanup;
+	}
+	if (memchr(body, '\0', len) || !util_utf8_valid(body, len)) {
+		verr_add(v, "body is not valid UTF-8 text (or contains a NUL byte)",
+		         "value_error.unicode", "body", NULL, NULL, NULL);
+		goto cleanup;
+	}
+	const char *why = scan_raw(body, len, &nr);
+	if (why) {
+		verr_add(v, why, "value_error.jsondecode", "body", NULL, NULL, NULL);
+		goto cleanup;
+	}
+	if (nesting_exceeds(body, len, max_depth)) {
+		snprintf(msg, sizeof msg, "JSON nesting is deeper than %d levels", max_depth);
+		verr_add(v, msg, "value_error.json.depth", "body", NULL, NULL, NULL);
+		goto cleanup;
+	}
+	obj = tokenize(body, len, max_depth, v, &failed);
+	if (failed)
+		goto cleanup;
 	if (!obj) {
 		/* JSON null: no caller can use it, and NULL must come with a reason */
 		verr_add(v, "the body must not be null", "type_error.none.not_allowed",
@@ -509,8 +531,6 @@ struct json_object *body_parse_json(const char *body, size_t len, int max_depth,
 		         NULL, NULL);
 	}
 cleanup:
-	if (tok)
-		json_tokener_free(tok);
 	return obj;
 }
 

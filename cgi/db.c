@@ -79,6 +79,7 @@ enum db_status db_ensure(struct db *db, const char *rid)
 {
 	if (conn_usable(db))
 		return DB_OK;
+	db->nprepared = 0; /* a new connection, or a reset one, has none */
 	if (db->conn)
 		PQreset(db->conn);
 	else
@@ -124,34 +125,110 @@ static int is_unavailable(const struct db *db, const PGresult *r)
 	       strcmp(state, "25006") == 0;
 }
 
-enum db_status db_run(struct db *db, const char *rid, const char *sql,
-                      int n, const char *const *values, const int *lengths,
-                      const int *formats, int retry, ExecStatusType want,
-                      PGresult **out)
+/* 1 when the result's SQLSTATE is state. */
+static int sqlstate_is(const PGresult *r, const char *state)
+{
+	const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	return st && strcmp(st, state) == 0;
+}
+
+static int is_prepared(const struct db *db, const struct db_stmt *st)
+{
+	for (int i = 0; i < db->nprepared; i++)
+		if (db->prepared[i] == st)
+			return 1;
+	return 0;
+}
+
+/* From now on this worker's statements go unnamed (a pooler was seen). */
+static void go_unnamed(struct db *db, const char *rid)
+{
+	if (!db->unnamed)
+		log_info(rid, "a connection pooler hands statements to other server "
+		         "connections: sending them unnamed from now on");
+	db->unnamed = 1;
+}
+
+/* Executes st once: prepares it first on this connection, unless unnamed.
+ * 42P05 (already exists) and 26000 (does not exist) mean a pooler in
+ * transaction mode: nothing ran, and the statement goes unnamed at once. */
+static PGresult *exec_stmt(struct db *db, const char *rid, const struct db_stmt *st,
+                           const char *const *values, const int *lengths,
+                           const int *formats)
+{
+	PGresult *r;
+
+	if (!db->unnamed && !is_prepared(db, st)) {
+		r = PQprepare(db->conn, st->name, st->sql, st->nparams, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && !sqlstate_is(r, "42P05"))
+			return r;
+		if (PQresultStatus(r) == PGRES_COMMAND_OK && db->nprepared < DB_MAX_PREPARED)
+			db->prepared[db->nprepared++] = st;
+		else
+			go_unnamed(db, rid);
+		PQclear(r);
+	}
+	if (!db->unnamed) {
+		r = PQexecPrepared(db->conn, st->name, st->nparams, values, lengths,
+		                   formats, 0);
+		if (!sqlstate_is(r, "26000"))
+			return r;
+		PQclear(r);
+		go_unnamed(db, rid);
+	}
+	return PQexecParams(db->conn, st->unnamed_sql ? st->unnamed_sql : st->sql,
+	                    st->nparams, NULL, values, lengths, formats, 0);
+}
+
+/* The loop of db_run() and db_call(): st, or (st NULL) the text sql. */
+static enum db_status run(struct db *db, const char *rid, const struct db_stmt *st,
+                          const char *sql, int n, const char *const *values,
+                          const int *lengths, const int *formats, int retry,
+                          ExecStatusType want, PGresult **out)
 {
 	*out = NULL;
 	for (int attempt = 0; attempt < 2; attempt++) {
-		enum db_status st = db_ensure(db, rid);
-		if (st != DB_OK)
-			return st;
-		PGresult *r = PQexecParams(db->conn, sql, n, NULL, values, lengths,
-		                           formats, 0);
+		enum db_status s = db_ensure(db, rid);
+		if (s != DB_OK)
+			return s;
+		PGresult *r = st ? exec_stmt(db, rid, st, values, lengths, formats)
+		                 : PQexecParams(db->conn, sql, n, NULL, values, lengths,
+		                                formats, 0);
 		if (PQresultStatus(r) == want) {
 			*out = r;
 			return DB_OK;
 		}
 		int unavailable = is_unavailable(db, r);
-		log_failure(unavailable ? LOG_WARN : LOG_ERROR, rid, "statement",
-		            db->conn, r);
+		log_failure(unavailable ? LOG_WARN : LOG_ERROR, rid,
+		            st ? st->name : "statement", db->conn, r);
 		PQclear(r);
 		if (!unavailable)
 			return DB_ERROR;
-		if (PQstatus(db->conn) == CONNECTION_OK)
+		if (PQstatus(db->conn) == CONNECTION_OK) {
 			PQreset(db->conn); /* e.g. admin_shutdown on a live socket */
+			db->nprepared = 0;
+		}
 		if (!retry)
 			return DB_UNAVAILABLE;
 	}
 	return DB_UNAVAILABLE;
+}
+
+enum db_status db_run(struct db *db, const char *rid, const char *sql,
+                      int n, const char *const *values, const int *lengths,
+                      const int *formats, int retry, ExecStatusType want,
+                      PGresult **out)
+{
+	return run(db, rid, NULL, sql, n, values, lengths, formats, retry, want, out);
+}
+
+enum db_status db_call(struct db *db, const char *rid, const struct db_stmt *st,
+                       const char *const *values, const int *lengths,
+                       const int *formats, int retry, ExecStatusType want,
+                       PGresult **out)
+{
+	return run(db, rid, st, NULL, st->nparams, values, lengths, formats, retry,
+	           want, out);
 }
 
 enum db_status db_query(struct db *db, const char *rid, const char *sql,

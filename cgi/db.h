@@ -2,12 +2,16 @@
  * db.h - the worker's PostgreSQL connection: connect, reconnect,
  * transactions, and parameterized statements.
  *
- * One `struct db` per worker (thread). No state is kept in the database
- * session: nothing is prepared on the connection and no setting is changed,
- * so a pooler in transaction mode (PgBouncer) may hand every statement to
- * another server connection. The request path calls the functions of
- * sql/002_request_functions.sql, whose plans PostgreSQL caches per server
- * process. It connects lazily and reconnects by itself: when the server is gone, calls return DB_UNAVAILABLE (the
+ * One `struct db` per worker (thread). The request path calls the
+ * functions of sql/002_request_functions.sql, whose inner plans PostgreSQL
+ * caches per server process, and sets nothing in the session (every name
+ * is schema-qualified). Each call is prepared once per connection; the
+ * first time the server answers that a prepared statement is missing or
+ * already exists, a pooler in transaction mode (PgBouncer) is handing
+ * statements to other server connections, and from then on the worker
+ * sends them unnamed (nothing is left on a server connection). Nothing
+ * was executed by a call that failed that way, so it is sent again at
+ * once. It connects lazily and reconnects by itself: when the server is gone, calls return DB_UNAVAILABLE (the
  * dispatcher answers 503) and the next call tries again. SQL text and
  * server messages go to the log only. libpq stays behind this header and
  * the db_*.c files: callers get typed rows.
@@ -22,9 +26,15 @@ struct pg_result;
 
 enum db_status { DB_OK = 0, DB_UNAVAILABLE, DB_ERROR };
 
+#define DB_MAX_PREPARED 16
+
 struct db {
 	char *conninfo;           /* owned */
 	struct pg_conn *conn;     /* owned; NULL or bad until connected */
+	/* Statements prepared on this connection (struct db_stmt, static). */
+	const void *prepared[DB_MAX_PREPARED];
+	int nprepared;
+	int unnamed;              /* 1: a pooler was seen: statements go unnamed */
 };
 
 /* Initialises db for conninfo (copied, with docapi's defaults) and tries

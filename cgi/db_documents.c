@@ -36,9 +36,12 @@ enum db_status db_patch_merge(struct db *db, const char *rid,
 	values[12] = depth;
 	for (int i = DB_SCOPE_NPARAMS; i < N; i++)
 		lengths[i] = formats[i] = 0;
-	enum db_status st = db_run(db, rid, "SELECT * FROM public.docapi_patch("
-	                           "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-	                           N, values, lengths, formats, 0, PGRES_TUPLES_OK, &r);
+	static const struct db_stmt patch = {
+		"docapi2_patch", "SELECT * FROM public.docapi_patch("
+		"$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)", N, NULL,
+	};
+	enum db_status st = db_call(db, rid, &patch, values, lengths, formats, 0,
+	                            PGRES_TUPLES_OK, &r);
 	if (st != DB_OK)
 		return st;
 	db_scope_of(r, out);
@@ -46,15 +49,16 @@ enum db_status db_patch_merge(struct db *db, const char *rid,
 }
 
 /* Runs a function returning public.docapi_row rows; out takes the result. */
-static enum db_status doc_call(struct db *db, const char *rid, const char *sql,
-                               int n, const char *const *values, int retry,
+static enum db_status doc_call(struct db *db, const char *rid,
+                               const struct db_stmt *stmt,
+                               const char *const *values, int retry,
                                struct db_doc *out)
 {
 	PGresult *r;
 
 	db_doc_clear(out);
-	enum db_status st = db_run(db, rid, sql, n, values, NULL, NULL, retry,
-	                           PGRES_TUPLES_OK, &r);
+	enum db_status st = db_call(db, rid, stmt, values, NULL, NULL, retry,
+	                            PGRES_TUPLES_OK, &r);
 	if (st != DB_OK)
 		return st;
 	out->res = r;
@@ -73,8 +77,10 @@ enum db_status db_update_doc(struct db *db, const char *rid, long long pk,
 
 	snprintf(spk, sizeof spk, "%lld", pk);
 	snprintf(sver, sizeof sver, "%lld", version);
-	return doc_call(db, rid, "SELECT * FROM public.docapi_write($1, $2, $3, $4, $5)",
-	                5, values, 0, out);
+	static const struct db_stmt write = {
+		"docapi2_write", "SELECT * FROM public.docapi_write($1, $2, $3, $4, $5)", 5, NULL,
+	};
+	return doc_call(db, rid, &write, values, 0, out);
 }
 
 enum db_status db_reload_doc(struct db *db, const char *rid, long long pk,
@@ -86,8 +92,10 @@ enum db_status db_reload_doc(struct db *db, const char *rid, long long pk,
 	snprintf(spk, sizeof spk, "%lld", pk);
 	/* Inside a transaction a statement is never re-run on a new
 	 * connection: the transaction died with the old one. */
-	return doc_call(db, rid, "SELECT * FROM public.docapi_reload($1, $2)", 2,
-	                values, !lock, out);
+	static const struct db_stmt reload = {
+		"docapi2_reload", "SELECT * FROM public.docapi_reload($1, $2)", 2, NULL,
+	};
+	return doc_call(db, rid, &reload, values, !lock, out);
 }
 
 enum db_status db_delete_doc(struct db *db, const char *rid, long long pk,
@@ -100,8 +108,11 @@ enum db_status db_delete_doc(struct db *db, const char *rid, long long pk,
 	snprintf(spk, sizeof spk, "%lld", pk);
 	snprintf(sver, sizeof sver, "%lld", version);
 	*deleted = 0;
-	enum db_status st = db_run(db, rid, "SELECT public.docapi_delete($1, $2)", 2,
-	                           values, NULL, NULL, 0, PGRES_TUPLES_OK, &r);
+	static const struct db_stmt del = {
+		"docapi2_delete", "SELECT public.docapi_delete($1, $2)", 2, NULL,
+	};
+	enum db_status st = db_call(db, rid, &del, values, NULL, NULL, 0,
+	                            PGRES_TUPLES_OK, &r);
 	if (st != DB_OK)
 		return st;
 	*deleted = PQntuples(r) == 1 && !PQgetisnull(r, 0, 0);

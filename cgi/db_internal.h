@@ -26,15 +26,35 @@ enum {
 };
 
 /*
- * Runs prepared statement `name`. retry: a read that may be re-run once on
- * a new connection when the old one turns out to be dead (never for
- * writes: a write whose outcome is unknown must not be repeated). On DB_OK
- * *out holds the result (caller PQclear()s it).
+ * Runs sql, parameterized and unnamed (transaction control, /healthz's
+ * probe, one-off queries). retry: a read that may be re-run once on a new
+ * connection when the old one turns out to be dead (never for writes: a
+ * write whose outcome is unknown must not be repeated). On DB_OK *out
+ * holds the result (caller PQclear()s it).
  */
-enum db_status db_run(struct db *db, const char *rid, const char *name,
+enum db_status db_run(struct db *db, const char *rid, const char *sql,
                       int n, const char *const *values, const int *lengths,
                       const int *formats, int retry, ExecStatusType want,
                       PGresult **out);
+
+/* A request-path statement: sql prepared on each connection under `name`
+ * (unique, and changed whenever sql changes, since another docapi version
+ * may share a pooler), or behind a pooler unnamed_sql (NULL: sql) sent
+ * unnamed: a call of a function whose plans the server caches, where sql
+ * may be the statement itself (cheaper prepared, dear to plan each time).
+ * Both return the same columns. Static storage. */
+struct db_stmt {
+	const char *name;
+	const char *sql;
+	int nparams;
+	const char *unnamed_sql;
+};
+
+/* Runs st as db_run() runs sql (same retry and result rules). */
+enum db_status db_call(struct db *db, const char *rid, const struct db_stmt *st,
+                       const char *const *values, const int *lengths,
+                       const int *formats, int retry, ExecStatusType want,
+                       PGresult **out);
 
 struct db_scope;
 

@@ -52,9 +52,26 @@ enum db_status db_resolve_scope(struct db *db, const char *rid,
 
 	memset(out, 0, sizeof *out);
 	db_scope_params(key_hash, ns, col, doc, values, lengths, formats);
-	enum db_status st = db_run(db, rid, "SELECT * FROM public.docapi_scope("
-	                           "$1, $2, $3, $4, $5, $6)", DB_SCOPE_NPARAMS,
-	                           values, lengths, formats, 1, PGRES_TUPLES_OK, &r);
+	/* Prepared, the join itself; unnamed, public.docapi_scope (the same
+	 * join in PL/pgSQL, whose plan the server keeps). */
+	static const struct db_stmt scope = {
+		"docapi2_scope",
+		"SELECT '-'::\"char\", k.role,"
+		" (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())),"
+		" n.ns_id, (k.namespaces IS NULL OR n.ns_id = ANY (k.namespaces)),"
+		" c.col_id, " DB_DOC_COLUMNS
+		" FROM public.api_keys k"
+		" LEFT JOIN public.namespaces n ON n.org_pk = k.org_pk"
+		" AND (n.ns_id = $2 OR n.name = $3)"
+		" LEFT JOIN public.collections c ON c.ns_pk = n.id"
+		" AND (c.col_id = $4 OR c.name = $5)"
+		" LEFT JOIN public.documents d ON d.col_pk = c.id AND d.document_id = $6"
+		" WHERE k.key_hash = $1",
+		DB_SCOPE_NPARAMS,
+		"SELECT * FROM public.docapi_scope($1, $2, $3, $4, $5, $6)",
+	};
+	enum db_status st = db_call(db, rid, &scope, values, lengths, formats, 1,
+	                            PGRES_TUPLES_OK, &r);
 	if (st != DB_OK)
 		return st;
 	db_scope_of(r, out);

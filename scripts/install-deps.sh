@@ -14,6 +14,7 @@ PACKAGES=(
     apache2 libapache2-mod-fcgid nginx spawn-fcgi pgbouncer
     clang libclang-rt-14-dev valgrind
     nodejs
+    dpkg-dev debhelper lintian   # tests/package: dpkg-buildpackage, dh, lintian
 )
 # --- presigning tests: node runs @20minutes/s3rver (tests/s3). npm ships
 # inside some nodejs builds (NodeSource), whose package conflicts with

@@ -77,6 +77,8 @@ run_suite "server matrix (lighttpd, Apache fcgid/proxy_fcgi/CGI, nginx)" \
 run_suite "fuzz smoke (libFuzzer, 30 s per harness)" env FUZZ_PARALLEL=2 tests/fuzz/run.sh 30
 run_suite "ASan + UBSan build: unit, integration and hostile suites" \
     tests/reliability/sanitizers.sh --hostile
+run_suite "package (.deb build, install, remove, purge)" tests/package/run.sh
+run_suite "release tarball (make distcheck)" tests/package/distcheck.sh
 
 echo "== total"
 echo "$passed passed, $failed failed"

@@ -75,7 +75,12 @@ int doc_import_line(struct doc_import *imp, const char *line, size_t len,
 	memset(imp, 0, sizeof *imp);
 	*err = NULL;
 	imp->doc = body_parse_json(line, len, 64, &imp->problems);
-	if (!imp->doc || !json_object_is_type(imp->doc, json_type_object)) {
+	if (!imp->doc) {
+		/* The parser's reasons, as the API would give them (owned by imp). */
+		*err = json_object_to_json_string(imp->problems.detail);
+		return -1;
+	}
+	if (!json_object_is_type(imp->doc, json_type_object)) {
 		*err = "not a JSON object";
 		return -1;
 	}

@@ -7,4 +7,4 @@
 -- document, lo = hi: calls queue on its row lock, none is lost.
 \set i random(:lo, :hi)
 \set n random(1, 1000000000)
-SELECT * FROM public.docapi_patch(:keyhash, :nsid, :nsname, :colid, :colname, 'doc_' || :i, NULL, '{"counter":' || :n || '}', false, NULL, NULL, false, 64);
+SELECT * FROM public.docapi_patch(:keyhash, :nsid, :nsname, :colid, :colname, 'doc_' || :i, NULL, ('{"counter":' || :n::text || '}')::jsonb, false, NULL, NULL, false, 64);

@@ -94,19 +94,72 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The text of file, or NULL (said on stderr). Caller frees. */
+static char *read_file(const char *path)
+{
+	struct buf sql = { 0 };
+	char chunk[4096];
+	size_t got;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		fprintf(stderr, "docapi-admin: cannot read %s\n", path);
+		return NULL;
+	}
+	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_append(&sql, chunk, got);
+	fclose(f);
+	return sql.data ? sql.data : xstrdup("");
+}
+
+/* Applies migration `file` of dir, inside the caller's transaction, unless
+ * it is recorded. Returns 1 when applied, 0 when it already was, -1 on
+ * failure (said on stderr). */
+static int apply_migration(const char *dir, const char *file)
+{
+	const char *p[1] = { file };
+	struct buf path = { 0 };
+	char *sql = NULL;
+	PGresult *r = exec("SELECT 1 FROM schema_migrations WHERE version = $1", 1, p);
+	int rc = -1;
+
+	if (!r)
+		goto cleanup;
+	rc = PQntuples(r) == 1 ? 0 : -1;
+	PQclear(r);
+	r = NULL;
+	if (rc == 0)
+		goto cleanup;
+	buf_printf(&path, "%s/%s", dir, file);
+	if (!(sql = read_file(path.data)) || exec_ok(sql))
+		goto cleanup;
+	r = exec("INSERT INTO schema_migrations (version) VALUES ($1)", 1, p);
+	rc = r ? 1 : -1;
+cleanup:
+	if (rc < 0)
+		fprintf(stderr, "docapi-admin: migration %s failed\n", file);
+	PQclear(r);
+	free(sql);
+	buf_free(&path);
+	return rc;
+}
+
+/*
+ * Applies the migrations of dir not yet recorded, in name order, all in
+ * one transaction that first takes the migrations' transaction-level
+ * advisory lock: two migrates at once take turns (the second applies what
+ * is left: nothing), a failure leaves nothing applied, and nothing is held
+ * between transactions, so it also works through a pooler.
+ */
 static int cmd_migrate(const char *dir)
 {
 	DIR *d = NULL;
 	struct dirent *e;
 	char **files = NULL;
+	int *did = NULL;
 	size_t n = 0;
 	int rc = 1, applied = 0;
 
-	if (exec_ok("SELECT pg_advisory_lock(727001)") ||
-	    exec_ok("CREATE TABLE IF NOT EXISTS schema_migrations ("
-	            " version text PRIMARY KEY,"
-	            " applied_at timestamptz NOT NULL DEFAULT now())"))
-		goto cleanup;
 	d = opendir(dir);
 	if (!d) {
 		fprintf(stderr, "docapi-admin: cannot open %s: %s\n", dir, strerror(errno));
@@ -120,56 +173,34 @@ static int cmd_migrate(const char *dir)
 		}
 	}
 	qsort(files, n, sizeof *files, cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		const char *p[1] = { files[i] };
-		PGresult *r = exec("SELECT 1 FROM schema_migrations WHERE version = $1", 1, p);
-		int done = r && PQntuples(r) == 1;
-		PQclear(r);
-		if (!r)
-			goto cleanup;
-		if (done)
-			continue;
-		struct buf path = { 0 }, sql = { 0 };
-		buf_printf(&path, "%s/%s", dir, files[i]);
-		FILE *f = fopen(path.data, "r");
-		if (!f) {
-			fprintf(stderr, "docapi-admin: cannot read %s\n", path.data);
-			buf_free(&path);
-			goto cleanup;
-		}
-		char chunk[4096];
-		size_t got;
-		while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-			buf_append(&sql, chunk, got);
-		fclose(f);
-		int ok = exec_ok("BEGIN") == 0 && exec_ok(sql.data ? sql.data : "") == 0;
-		if (ok) {
-			PGresult *ins = exec("INSERT INTO schema_migrations (version) VALUES ($1)", 1, p);
-			ok = ins != NULL;
-			PQclear(ins);
-		}
-		ok = ok && exec_ok("COMMIT") == 0;
-		if (!ok) {
-			exec_ok("ROLLBACK");
-			fprintf(stderr, "docapi-admin: migration %s failed\n", files[i]);
-		} else {
+	did = xcalloc(n ? n : 1, sizeof *did);
+	if (exec_ok("BEGIN") || exec_ok("SELECT pg_advisory_xact_lock(727001)") ||
+	    exec_ok("CREATE TABLE IF NOT EXISTS schema_migrations ("
+	            " version text PRIMARY KEY,"
+	            " applied_at timestamptz NOT NULL DEFAULT now())"))
+		goto rollback;
+	for (size_t i = 0; i < n; i++)
+		if ((did[i] = apply_migration(dir, files[i])) < 0)
+			goto rollback;
+	if (exec_ok("COMMIT"))
+		goto rollback;
+	for (size_t i = 0; i < n; i++)
+		if (did[i] == 1) {
 			fprintf(stderr, "docapi-admin: applied %s\n", files[i]);
 			applied++;
 		}
-		buf_free(&path);
-		buf_free(&sql);
-		if (!ok)
-			goto cleanup;
-	}
 	printf("%d\n", applied);
 	rc = 0;
+	goto cleanup;
+rollback:
+	exec_ok("ROLLBACK");
 cleanup:
-	exec_ok("SELECT pg_advisory_unlock(727001)");
 	if (d)
 		closedir(d);
 	for (size_t i = 0; i < n; i++)
 		free(files[i]);
 	free(files);
+	free(did);
 	return rc;
 }
 

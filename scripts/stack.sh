@@ -384,6 +384,11 @@ docapi_write_conf() {
         echo "max_depth = ${DOCAPI_MAX_DEPTH:-64}"
         echo "log_level = ${DOCAPI_LOG_LEVEL:-info}"
         echo "sql_dir = $sqldir"
+        # A test never reaches a cloud's metadata service: with the default
+        # s3_credentials = auto, the imds and ecs sources find closed
+        # loopback ports (DOCAPI_CONF_EXTRA may point them elsewhere).
+        echo "s3_imds_endpoint = http://127.0.0.1:9"
+        echo "s3_ecs_endpoint = http://127.0.0.1:9"
         if [ -n "${DOCAPI_CONF_EXTRA:-}" ]; then
             printf '%s\n' "$DOCAPI_CONF_EXTRA"
         fi

@@ -144,7 +144,9 @@ VARS[KEY_WELLFORMED]=sk_live_0123456789abcdefghijABCDEFGHIJ0123456789
 
 BASE_CONF="log_level = debug
 body_limit = 4096
-sql_dir = $DOCAPI_SQL_DIR"
+sql_dir = $DOCAPI_SQL_DIR
+s3_imds_endpoint = http://127.0.0.1:9
+s3_ecs_endpoint = http://127.0.0.1:9"
 
 psql_q() { pg_psql -A -t -c "$1"; }
 checksum() {

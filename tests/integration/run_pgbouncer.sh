@@ -4,7 +4,7 @@
 # 2 server connections for the 8 workers of each lighttpd. docapi keeps no
 # state in the database session, so every test must pass as it does with
 # the workers connected directly; docapi-admin (migrations take a session
-# advisory lock) still talks to PostgreSQL itself.
+# transaction) still talks to PostgreSQL itself, as the suites set it up.
 #
 #   tests/integration/run_pgbouncer.sh [run.sh's arguments]
 #

@@ -201,6 +201,31 @@ def two_hosts_one_document_no_lost_update():
     eq(row["v"], before + n_threads * per, "version after %d PATCHes" % (n_threads * per))
 
 
+@test
+def migrate_through_pgbouncer_in_transaction_mode():
+    # migrate holds nothing between transactions: through the pooler it
+    # applies a new migration once, and a second run applies nothing.
+    sql_dir = os.path.join(STACK_TMP, "sql-pooled")
+    os.makedirs(sql_dir, exist_ok=True)
+    for name in os.listdir(os.environ["SCALE_SQL_DIR"]):
+        if name.endswith(".sql"):
+            with open(os.path.join(os.environ["SCALE_SQL_DIR"], name)) as src, \
+                    open(os.path.join(sql_dir, name), "w") as dst:
+                dst.write(src.read())
+    with open(os.path.join(sql_dir, "999_pooled_probe.sql"), "w") as f:
+        f.write("CREATE TABLE pooled_probe (x int);\nINSERT INTO pooled_probe VALUES (1);\n")
+    env = dict(os.environ, DOCAPI_CONF=os.environ["SCALE_CONF"],
+               DOCAPI_DATABASE_URL=os.environ["SCALE_PGB_URL"], DOCAPI_SQL_DIR=sql_dir)
+    outs = []
+    for _ in range(2):
+        p = subprocess.run([os.environ["SCALE_ADMIN"], "migrate"], env=env, timeout=60,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        eq(p.returncode, 0, "migrate through PgBouncer: %s" % p.stderr.decode(errors="replace"))
+        outs.append(p.stdout.decode().strip())
+    eq(outs, ["1", "0"], "migrations applied by two runs through PgBouncer")
+    eq(primary("SELECT count(*) FROM pooled_probe"), "1", "rows of the probe table")
+
+
 def pgbouncer_pid():
     with open(os.environ["SCALE_PGB_PID_FILE"]) as f:
         return int(f.read().strip())

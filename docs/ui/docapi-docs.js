@@ -28,7 +28,9 @@
     window.ui = SwaggerUIBundle({
       spec: spec,
       dom_id: "#swagger-ui",
-      deepLinking: true,
+      // No deepLinking: its hash links warn in the console on every
+      // operationId with an "_" (get_document), read as an escaped space.
+      deepLinking: false,
       persistAuthorization: true,
       displayRequestDuration: true,
       defaultModelsExpandDepth: 0,

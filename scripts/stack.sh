@@ -35,6 +35,8 @@
 #   DOCAPI_CONF_EXTRA  extra "key = value" lines appended to docapi.conf
 #   STACK_APP_DATABASE_URL  database_url of the app behind lighttpd_start
 #                   (default: the stack's PostgreSQL, as docapi-admin uses)
+#   STACK_LIGHTTPD_EXTRA  lines appended to every generated lighttpd.conf
+#                   (e.g. the /docs alias of tests/docs/run.sh)
 #   STACK_COPY_ENV  names of environment variables lighttpd passes on to the
 #                   app (default: "PATH LANG LC_ALL TZ"); nothing else leaks
 #   STACK_KEEP_TMP  1 = keep the temp folder after stopping (for debugging)
@@ -482,6 +484,9 @@ fastcgi.server = ( "$mount" => ((
     "bin-environment" => ( "DOCAPI_CONF" => "$conf", "GNUTLS_NO_IMPLICIT_INIT" => "1" ),
 )) )
 EOF
+    if [ -n "${STACK_LIGHTTPD_EXTRA:-}" ]; then
+        printf '%s\n' "$STACK_LIGHTTPD_EXTRA" >>"$dir/lighttpd.conf"
+    fi
     if ! lighttpd -tt -f "$dir/lighttpd.conf" >"$dir/configtest.log" 2>&1; then
         cat "$dir/configtest.log" >&2
         stack_die "lighttpd rejected $dir/lighttpd.conf"

@@ -521,6 +521,24 @@ EOF
     return 1
 }
 
+# lighttpd_docs_conf DIR: prints lighttpd lines serving DIR (the /docs
+# files, "make docs-ui") at /docs ahead of the app's mount, as
+# conf/lighttpd/docapi.conf does, with the mime types that Debian's
+# lighttpd.conf has and the generated config has not. For
+# STACK_LIGHTTPD_EXTRA.
+lighttpd_docs_conf() {
+    cat <<EOF
+server.modules += ( "mod_alias", "mod_indexfile" )
+\$HTTP["url"] =~ "^/docs(/|\$)" {
+    fastcgi.server = ( )
+    alias.url = ( "/docs" => "$1" )
+    index-file.names = ( "index.html" )
+}
+mimetype.assign += ( ".html" => "text/html; charset=utf-8", ".js" => "text/javascript; charset=utf-8",
+    ".css" => "text/css; charset=utf-8", ".png" => "image/png", ".txt" => "text/plain; charset=utf-8" )
+EOF
+}
+
 # lighttpd_pid NAME / lighttpd_port NAME / lighttpd_url NAME
 lighttpd_pid() { stack_state_get "lighttpd_${1:-main}_pid"; }
 lighttpd_port() { stack_state_get "lighttpd_${1:-main}_port"; }

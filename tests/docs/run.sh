@@ -113,20 +113,8 @@ need N import --collection "$COL" "$STACK_TMP/seed.ndjson"
 [ "$N" = 2 ] || setup_failed "import printed '$N', expected 2"
 
 # ---- lighttpd: the app at /, /docs from the installed files as
-# conf/lighttpd/docapi.conf serves them (plus the mime types that Debian's
-# lighttpd.conf has and the stack's generated config has not)
-STACK_LIGHTTPD_EXTRA=$(
-    cat <<EOF
-server.modules += ( "mod_alias", "mod_indexfile" )
-\$HTTP["url"] =~ "^/docs(/|\$)" {
-    fastcgi.server = ( )
-    alias.url = ( "/docs" => "$DOCS_DIR" )
-    index-file.names = ( "index.html" )
-}
-mimetype.assign += ( ".html" => "text/html; charset=utf-8", ".js" => "text/javascript; charset=utf-8",
-    ".css" => "text/css; charset=utf-8", ".png" => "image/png", ".txt" => "text/plain; charset=utf-8" )
-EOF
-)
+# conf/lighttpd/docapi.conf serves them
+STACK_LIGHTTPD_EXTRA=$(lighttpd_docs_conf "$DOCS_DIR")
 export STACK_LIGHTTPD_EXTRA
 lighttpd_start main || { on_fail_logs; setup_failed "lighttpd did not start"; }
 BASE=$(lighttpd_url main)

@@ -86,6 +86,15 @@ for (const [path, item] of Object.entries(doc.paths || {}))
       report(sec.some((s) => "bearerAuth" in s && "namespace" in s),
         `${meth.toUpperCase()} ${path}: needs bearerAuth and the X-Namespace scheme`);
   }
+// Swagger UI fills a parameter with its example and sends it: an optional
+// header with an example (If-Match "3", Prefer return=minimal) would make
+// every "Try it out" a 412 or a 204.
+const prefilled = Object.entries(doc.components?.parameters || {})
+  .filter(([, p]) => p.in === "header" && !p.required && (p.example !== undefined || p.examples || p.schema?.example !== undefined || p.schema?.default !== undefined))
+  .map(([n]) => n);
+report(prefilled.length === 0, "no optional header parameter has an example or default (Try it out would send it)",
+  prefilled.join(", "));
+
 const ns = doc.components?.securitySchemes?.namespace;
 report(ns?.type === "apiKey" && ns?.in === "header" && ns?.name === "X-Namespace",
   "securitySchemes.namespace is an apiKey in the X-Namespace header (entered once in Authorize)");

@@ -37,6 +37,9 @@ NPM=${NPM:-npm}
 NODE=${NODE:-node}
 SHOT=${DOCS_SCREENSHOT:-/tmp/docapi-docs-screenshot.png}
 # The caller's overrides must not leak into the app or the admin CLI.
+# No presigning: a return_url=true request must get its 503 without asking
+# EC2 or ECS metadata endpoints for credentials (nothing leaves loopback).
+export DOCAPI_CONF_EXTRA="s3_credentials = none"
 unset DOCAPI_DATABASE_URL DOCAPI_MOUNT_PREFIX DOCAPI_BODY_LIMIT DOCAPI_LOG_LEVEL DOCAPI_CONF
 started=$(date +%s)
 
@@ -78,6 +81,7 @@ run_check() {
     wait "$pid" || rc=$?
     stack_untrack_pid "$pid"
     tee -a "$results" <"$STACK_TMP/check.out"
+    [ -z "${DUMP:-}" ] || cat "$STACK_TMP/check.err" >&2
     if [ "$rc" != 0 ] && ! grep -q '^not ok' "$STACK_TMP/check.out"; then
         echo "not ok - $what exited with status $rc" | tee -a "$results"
         tail -n 20 "$STACK_TMP/check.err" >&2
@@ -99,18 +103,21 @@ echo "ok - make install put /docs in ${DOCS_DIR#"$STACK_TMP/inst"} ($(du -sh "$D
     tee -a "$results"
 
 # ---- database and seed: an organization, namespace production, collection
-# articles, two documents, a write key
+# articles, three documents (check_live.mjs deletes two), a write key
 suite_database
 need ORG create-org docs-org
 need NS create-namespace --org "$ORG" production
 need COL create-collection --namespace "$NS" articles
 need KEY create-key --org "$ORG" --role write
+need KEY_READ create-key --org "$ORG" --role read
+export DOCS_READ_KEY=$KEY_READ
 cat >"$STACK_TMP/seed.ndjson" <<'JSON'
 {"document_id":"doc_docs1","document_schema_version":"v1","root_object_id":"obj_root1","root_bucket_id":"bkt_marketing","source_type":"bucket","source_object_id":"obj_root1","lineage_path":"bkt_marketing/col_articles","lineage":{"root_object_id":"obj_root1","root_bucket_id":"bkt_marketing","source_type":"bucket","source_object_id":"obj_root1","lineage_chain":[{"collection_id":"col_articles","feature_extractor_id":"text_extractor_v1","timestamp":"2025-10-18T10:30:00Z"}]},"source_blobs":[{"blob_id":"blob_1","blob_property":"video","blob_type":"video"}],"internal_metadata":{"ingestion_status":"completed"},"metadata":{"title":"Seed one","tags":["a","b"],"draft":true},"document_blobs":[{"field":"video","url":"s3://media-bucket/videos/one.mp4","role":"source","type":"video","content_type":"video/mp4"}],"created_at":"2025-10-18T10:30:00Z","updated_at":"2025-10-18T10:30:00Z"}
 {"document_id":"doc_docs2","document_schema_version":"v2","root_object_id":"obj_root2","root_bucket_id":"bkt_marketing","source_type":"collection","source_collection_id":"col_frames","source_document_id":"doc_frame9","lineage_path":"bkt_marketing/col_frames/col_articles","lineage_chain":[{"collection_id":"col_frames","feature_extractor_id":"frames_v1","document_id":"doc_frame9","timestamp":"2025-10-18T10:31:00Z"}],"source_blobs":[],"internal_metadata":{},"metadata":{"title":"Seed two"},"document_blobs":[],"created_at":"2025-10-18T10:31:00Z","updated_at":"2025-10-18T10:31:00Z"}
+{"document_id":"doc_docs3","document_schema_version":"v2","root_object_id":"obj_root3","root_bucket_id":"bkt_marketing","source_type":"bucket","source_object_id":"obj_root3","lineage_path":"bkt_marketing/col_articles","lineage_chain":[],"source_blobs":[],"internal_metadata":{},"metadata":{"title":"Seed three"},"document_blobs":[],"created_at":"2025-10-18T10:32:00Z","updated_at":"2025-10-18T10:32:00Z"}
 JSON
 need N import --collection "$COL" "$STACK_TMP/seed.ndjson"
-[ "$N" = 2 ] || setup_failed "import printed '$N', expected 2"
+[ "$N" = 3 ] || setup_failed "import printed '$N', expected 3"
 
 # ---- lighttpd: the app at /, /docs from the installed files as
 # conf/lighttpd/docapi.conf serves them
@@ -119,10 +126,8 @@ export STACK_LIGHTTPD_EXTRA
 lighttpd_start main || { on_fail_logs; setup_failed "lighttpd did not start"; }
 BASE=$(lighttpd_url main)
 
-if [ -f "$SRC_DIR/tests/docs/check_live.mjs" ]; then
-    run_check "check_live.mjs" "$NODE" "$SRC_DIR/tests/docs/check_live.mjs" \
-        "$SRC_DIR" "$BASE" "$KEY" production articles doc_docs2
-fi
+run_check "check_live.mjs" "$NODE" "$SRC_DIR/tests/docs/check_live.mjs" \
+    "$SRC_DIR" "$BASE" "$KEY" production articles doc_docs2 doc_docs3
 
 rm -f "$SHOT"
 run_check "browser.mjs" env CHROMIUM="$CHROMIUM" "$NODE" "$SRC_DIR/tests/docs/browser.mjs" \

@@ -39,9 +39,17 @@ ns=$(admin create-namespace --org "$org" production)
 col=$(admin create-collection --namespace "$ns" articles)
 key=$(admin create-key --org "$org" --role write 2>/dev/null)
 admin import --collection "$col" scripts/demo-documents.ndjson >/dev/null
-lighttpd_start main "$HTTP_PORT" ""
-
 base="http://127.0.0.1:$HTTP_PORT"
+# /docs: Swagger UI's files, built by scripts/build.sh (make docs-ui) when
+# npm is there; lighttpd serves them as conf/lighttpd/docapi.conf does.
+docs="  (no /docs: its files were not built; make docs-ui needs npm)"
+if [ -f docs/ui/dist/index.html ]; then
+    STACK_LIGHTTPD_EXTRA=$(lighttpd_docs_conf "$ROOT/docs/ui/dist")
+    export STACK_LIGHTTPD_EXTRA
+    docs="  Open $base/docs  (the API reference: Authorize with the key and
+  the namespace once, then \"Try it out\" on any route)"
+fi
+lighttpd_start main "$HTTP_PORT" ""
 cat <<EOT
 
 docapi is running at $base  (PostgreSQL and lighttpd in $STACK_TMP)
@@ -51,7 +59,9 @@ docapi is running at $base  (PostgreSQL and lighttpd in $STACK_TMP)
   collection:  articles ($col)
   documents:   doc_intro_video, doc_scene_050, doc_article_001
 
-Try it:
+$docs
+
+Or with curl:
 
   curl -s -X PATCH '$base/v1/collections/articles/documents/doc_intro_video' \\
     -H 'Authorization: Bearer $key' \\

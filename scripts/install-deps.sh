@@ -21,6 +21,9 @@ PACKAGES=(
 # Debian's npm: ask for npm only when there is none. ---
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 # --- end presigning ---
+# --- /docs: the browser test (tests/docs) drives Debian's chromium with
+# playwright-core; npm installs that and Swagger UI from the lock files. ---
+PACKAGES+=(chromium)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -35,6 +35,8 @@
 #   DOCAPI_CONF_EXTRA  extra "key = value" lines appended to docapi.conf
 #   STACK_APP_DATABASE_URL  database_url of the app behind lighttpd_start
 #                   (default: the stack's PostgreSQL, as docapi-admin uses)
+#   STACK_LIGHTTPD_EXTRA  lines appended to every generated lighttpd.conf
+#                   (e.g. the /docs alias of tests/docs/run.sh)
 #   STACK_COPY_ENV  names of environment variables lighttpd passes on to the
 #                   app (default: "PATH LANG LC_ALL TZ"); nothing else leaks
 #   STACK_KEEP_TMP  1 = keep the temp folder after stopping (for debugging)
@@ -487,6 +489,9 @@ fastcgi.server = ( "$mount" => ((
     "bin-environment" => ( "DOCAPI_CONF" => "$conf", "GNUTLS_NO_IMPLICIT_INIT" => "1" ),
 )) )
 EOF
+    if [ -n "${STACK_LIGHTTPD_EXTRA:-}" ]; then
+        printf '%s\n' "$STACK_LIGHTTPD_EXTRA" >>"$dir/lighttpd.conf"
+    fi
     if ! lighttpd -tt -f "$dir/lighttpd.conf" >"$dir/configtest.log" 2>&1; then
         cat "$dir/configtest.log" >&2
         stack_die "lighttpd rejected $dir/lighttpd.conf"
@@ -519,6 +524,24 @@ EOF
     fi
     lighttpd_stop "$name"
     return 1
+}
+
+# lighttpd_docs_conf DIR: prints lighttpd lines serving DIR (the /docs
+# files, "make docs-ui") at /docs ahead of the app's mount, as
+# conf/lighttpd/docapi.conf does, with the mime types that Debian's
+# lighttpd.conf has and the generated config has not. For
+# STACK_LIGHTTPD_EXTRA.
+lighttpd_docs_conf() {
+    cat <<EOF
+server.modules += ( "mod_alias", "mod_indexfile" )
+\$HTTP["url"] =~ "^/docs(/|\$)" {
+    fastcgi.server = ( )
+    alias.url = ( "/docs" => "$1" )
+    index-file.names = ( "index.html" )
+}
+mimetype.assign += ( ".html" => "text/html; charset=utf-8", ".js" => "text/javascript; charset=utf-8",
+    ".css" => "text/css; charset=utf-8", ".png" => "image/png", ".txt" => "text/plain; charset=utf-8" )
+EOF
 }
 
 # lighttpd_pid NAME / lighttpd_port NAME / lighttpd_url NAME

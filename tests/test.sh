@@ -2,10 +2,11 @@
 # test.sh - the whole test suite, from a fresh Debian 12 machine:
 # installs what is missing, builds, and runs the unit tests (make check),
 # the integration suite (real lighttpd + PostgreSQL), presigning against a
-# signature-checking S3 server, the hostile-input battery, the same suite
-# behind every supported web server, a libFuzzer smoke run and an
-# ASan/UBSan build of the suites. Ends with one line "N passed, M failed";
-# exit status 0 only when everything passed. 8 to 15 minutes here.
+# signature-checking S3 server, the /docs page in headless Chromium, the
+# hostile-input battery, the same suite behind every supported web server,
+# a libFuzzer smoke run and an ASan/UBSan build of the suites. Ends with
+# one line "N passed, M failed"; exit status 0 only when everything
+# passed. 8 to 15 minutes here.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -71,6 +72,7 @@ run_suite "integration tests through PgBouncer (transaction pooling, pool of 2)"
 run_suite "scale-out (PgBouncer session mode, restarts; streaming replica; two hosts)" \
     tests/integration/run_scaleout.sh
 run_suite "presigning (s3rver verifying SigV4, fake IMDSv2/ECS)" tests/integration/run_presign.sh
+run_suite "API reference in a browser (/docs, headless Chromium)" tests/docs/run.sh
 run_suite "hostile input battery" tests/integration/run_hostile.sh
 run_suite "server matrix (lighttpd, Apache fcgid/proxy_fcgi/CGI, nginx)" \
     tests/integration/run_matrix.sh

@@ -1,0 +1,222 @@
+// check_live.mjs - the OpenAPI document describes what the running server
+// answers: each request below (one per documented answer: success, the
+// conditional requests, Prefer, every error the routes return) gets the
+// expected status; that status is documented for the operation; the body
+// validates against the documented schema (ajv, JSON Schema 2020-12, as
+// OpenAPI 3.1 uses); the headers the document promises are there. Also:
+// every example in the document validates against its own schema.
+//
+//   node check_live.mjs SRC_DIR BASE_URL KEY NAMESPACE COLLECTION DOC_A DOC_B
+//
+// DOC_A is read, patched and then deleted with Prefer: return=minimal;
+// DOC_B is deleted. DUMP=1 prints each real answer (to take examples from).
+// Prints "ok - ..." / "not ok - ..." lines; exit status 1 when one failed.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import Ajv2020 from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+
+const [src, base, key, ns, col, docA, docB] = process.argv.slice(2);
+if (!docB) {
+  console.error("usage: node check_live.mjs SRC_DIR BASE_URL KEY NAMESPACE COLLECTION DOC_A DOC_B");
+  process.exit(2);
+}
+const doc = JSON.parse(readFileSync(join(src, "cgi/openapi.json"), "utf8"));
+let failed = 0;
+function report(ok, what, detail) {
+  console.log(`${ok ? "ok" : "not ok"} - ${what}${ok || !detail ? "" : "\n    " + detail}`);
+  if (!ok) failed++;
+}
+
+// The document's schemas, addressable as openapi.json#/components/schemas/X.
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats(ajv);
+ajv.addSchema({ ...doc, $id: "openapi.json" });
+const deref = (o) => {
+  while (o && o.$ref) {
+    let n = doc;
+    for (const p of o.$ref.slice(2).split("/")) n = n[p.replace(/~1/g, "/").replace(/~0/g, "~")];
+    o = n;
+  }
+  return o;
+};
+// a schema of the document, its $refs made absolute
+const absolute = (s) => JSON.parse(JSON.stringify(s).replace(/"\$ref":"#\//g, '"$ref":"openapi.json#/'));
+function validate(schema, value) {
+  const v = ajv.compile(absolute(schema));
+  return v(value) ? null : ajv.errorsText(v.errors);
+}
+
+// 1. every example validates against its schema
+let nex = 0;
+const bad = [];
+(function walk(node, path) {
+  if (Array.isArray(node)) return node.forEach((x, i) => walk(x, `${path}/${i}`));
+  if (!node || typeof node !== "object") return;
+  if (node.schema && (node.example !== undefined || node.examples)) {
+    const list = node.example !== undefined ? [["example", node.example]]
+      : Object.entries(node.examples).map(([k, e]) => [k, deref(e).value]);
+    for (const [name, value] of list) {
+      nex++;
+      const err = validate(node.schema, value);
+      if (err) bad.push(`${path} ${name}: ${err}`);
+    }
+  }
+  for (const [k, x] of Object.entries(node)) if (k !== "schema") walk(x, `${path}/${k}`);
+})(doc.paths, "#/paths");
+(function walk(node, path) {
+  if (!node || typeof node !== "object") return;
+  for (const [k, x] of Object.entries(node)) {
+    if (k === "schema" || !x || typeof x !== "object") continue;
+    if (x.content) walk(x.content, `${path}/${k}/content`);
+    if (x.schema && (x.example !== undefined || x.examples)) {
+      const list = x.example !== undefined ? [["example", x.example]]
+        : Object.entries(x.examples).map(([n, e]) => [n, deref(e).value]);
+      for (const [name, value] of list) {
+        nex++;
+        const err = validate(x.schema, value);
+        if (err) bad.push(`${path}/${k} ${name}: ${err}`);
+      }
+    }
+  }
+})(doc.components.responses, "#/components/responses");
+report(bad.length === 0, `every example of a body or parameter validates against its schema (${nex} examples)`,
+  bad.join("\n    "));
+
+// 2. the live answers
+const docPath = (id) => `/v1/collections/${col}/documents/${id}`;
+const auth = { Authorization: `Bearer ${key}`, "X-Namespace": ns };
+const ITEM = "/v1/collections/{collection_identifier}/documents/{document_id}";
+let etag = null;
+
+async function call(what, { method = "GET", path, op, headers = {}, body, status, check }) {
+  const init = { method, headers, redirect: "manual" };
+  if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
+  let r, text;
+  try {
+    r = await fetch(base + path, init);
+    text = await r.text();
+  } catch (e) {
+    return report(false, what, String(e));
+  }
+  const json = text ? (() => { try { return JSON.parse(text); } catch { return undefined; } })() : undefined;
+  if (process.env.DUMP)
+    console.error(`### ${what}\n${r.status} ${[...r.headers].filter(([h]) => /etag|preference|allow|www-auth|accept-patch|retry/i.test(h)).map(([h, v]) => `${h}: ${v}`).join("; ")}\n${text}\n`);
+  const problems = [];
+  if (r.status !== status) problems.push(`status ${r.status}, expected ${status}: ${text.slice(0, 200)}`);
+  const [tpl, meth] = op;
+  const operation = doc.paths[tpl]?.[meth];
+  const resp = operation && deref(operation.responses?.[String(r.status)]);
+  if (!operation) problems.push(`no operation ${meth} ${tpl} in the document`);
+  else if (!resp) problems.push(`status ${r.status} is not documented for ${meth.toUpperCase()} ${tpl}`);
+  else {
+    const media = resp.content?.["application/json"];
+    if (media?.schema) {
+      if (json === undefined) problems.push(`body is not JSON: ${text.slice(0, 200)}`);
+      else {
+        const err = validate(media.schema, json);
+        if (err) problems.push(`body does not match the documented schema: ${err}`);
+      }
+    } else if (text.length) problems.push(`documented without a body, got ${text.slice(0, 100)}`);
+    for (const h of Object.keys(resp.headers || {}))
+      if (!r.headers.has(h)) problems.push(`documented header ${h} missing`);
+  }
+  if (!problems.length && check) {
+    const p = check(r, json);
+    if (p) problems.push(p);
+  }
+  report(problems.length === 0, `${what}: ${method} ${path.replace(base, "")} -> ${r.status}`, problems.join("\n    "));
+  return r;
+}
+
+const G = [ITEM, "get"], P = [ITEM, "patch"], D = [ITEM, "delete"];
+await call("health", { path: "/healthz", op: ["/healthz", "get"], status: 200 });
+await call("the document describes itself", {
+  path: "/v1/openapi.json", op: ["/v1/openapi.json", "get"], status: 200,
+  check: (r, j) => (JSON.stringify(j) === JSON.stringify(doc) ? null : "served document differs from cgi/openapi.json"),
+});
+const got = await call("GET a document", {
+  path: docPath(docA), op: G, headers: auth, status: 200,
+  check: (r, j) => (j.document_id === docA ? null : `document_id ${j.document_id}`),
+});
+etag = got?.headers?.get("etag");
+await call("GET, If-None-Match the current ETag", { path: docPath(docA), op: G, headers: { ...auth, "If-None-Match": etag }, status: 304 });
+await call("GET, If-Match another ETag", { path: docPath(docA), op: G, headers: { ...auth, "If-Match": '"999"' }, status: 412 });
+await call("GET, If-Match the current ETag", { path: docPath(docA), op: G, headers: { ...auth, "If-Match": etag }, status: 200 });
+await call("GET without a key", { path: docPath(docA), op: G, headers: { "X-Namespace": ns }, status: 401 });
+await call("GET with an unknown key", {
+  path: docPath(docA), op: G, status: 401,
+  headers: { Authorization: "Bearer sk_live_" + "0".repeat(40), "X-Namespace": ns },
+});
+await call("GET without X-Namespace", { path: docPath(docA), op: G, headers: { Authorization: auth.Authorization }, status: 400 });
+await call("GET in an unknown namespace", { path: docPath(docA), op: G, headers: { ...auth, "X-Namespace": "nowhere" }, status: 404 });
+await call("GET in an unknown collection", {
+  path: `/v1/collections/nope/documents/${docA}`, op: G, headers: auth, status: 404,
+});
+await call("GET an unknown document", { path: docPath("doc_missing"), op: G, headers: auth, status: 404 });
+await call("GET, a query boolean that is not one", { path: docPath(docA) + "?return_vectors=maybe", op: G, headers: auth, status: 422 });
+await call("GET, presigned URLs asked for, presigning not configured", {
+  path: docPath(docA) + "?return_url=true", op: G, headers: auth, status: 503,
+});
+await call("PUT is not a method of the path", {
+  method: "PUT", path: docPath(docA), op: G, headers: { ...auth, "Content-Type": "application/json" }, body: {},
+  status: 405, check: (r) => (/GET/.test(r.headers.get("allow") || "") ? null : `Allow: ${r.headers.get("allow")}`),
+});
+
+const merge = { ...auth, "Content-Type": "application/merge-patch+json" };
+await call("PATCH with a text/plain body", {
+  method: "PATCH", path: docPath(docA), op: P, headers: { ...auth, "Content-Type": "text/plain" }, body: "x", status: 415,
+});
+await call("PATCH with malformed JSON", { method: "PATCH", path: docPath(docA), op: P, headers: merge, body: "{", status: 422 });
+await call("PATCH changing a read-only field", {
+  method: "PATCH", path: docPath(docA), op: P, headers: merge, body: { collection_id: "col_other" }, status: 422,
+});
+await call("PATCH over the body limit", {
+  method: "PATCH", path: docPath(docA), op: P, headers: merge,
+  body: { metadata: { big: "x".repeat(1100000) } }, status: 413,
+});
+await call("PATCH, If-Match another ETag", {
+  method: "PATCH", path: docPath(docA), op: P, headers: { ...merge, "If-Match": '"999"' }, body: { metadata: { a: 1 } }, status: 412,
+});
+await call("PATCH, If-None-Match the current ETag", {
+  method: "PATCH", path: docPath(docA), op: P, headers: { ...merge, "If-None-Match": etag }, body: { metadata: { a: 1 } }, status: 412,
+});
+await call("PATCH, a JSON Patch test that fails", {
+  method: "PATCH", path: docPath(docA), op: P, headers: { ...auth, "Content-Type": "application/json-patch+json" },
+  body: [{ op: "test", path: "/metadata/title", value: "not the title" }, { op: "remove", path: "/metadata/title" }],
+  status: 409,
+});
+const patched = await call("PATCH, If-Match the current ETag, a merge patch", {
+  method: "PATCH", path: docPath(docA), op: P, headers: { ...merge, "If-Match": etag },
+  body: { metadata: { title: "Checked against openapi.json", draft: null } }, status: 200,
+  check: (r, j) => (j.metadata?.title === "Checked against openapi.json" && !("draft" in j.metadata) ? null : `metadata ${JSON.stringify(j.metadata)}`),
+});
+const newTag = patched?.headers?.get("etag");
+report(!!newTag && newTag !== etag, `the PATCH gave a new ETag (${etag} -> ${newTag})`);
+await call("PATCH with Prefer: return=minimal", {
+  method: "PATCH", path: docPath(docA), op: P, headers: { ...merge, Prefer: "return=minimal" },
+  body: { metadata: { minimal: true } }, status: 204,
+  check: (r) => (r.headers.get("preference-applied") === "return=minimal" ? null : `Preference-Applied: ${r.headers.get("preference-applied")}`),
+});
+await call("PATCH, a JSON Patch", {
+  method: "PATCH", path: docPath(docA), op: P, headers: { ...auth, "Content-Type": "application/json-patch+json" },
+  body: [{ op: "test", path: "/metadata/title", value: "Checked against openapi.json" }, { op: "add", path: "/metadata/tags", value: ["x"] }],
+  status: 200,
+});
+
+if (process.env.DOCS_READ_KEY)
+  await call("PATCH with a read-only key", {
+    method: "PATCH", path: docPath(docA), op: P, body: { metadata: { a: 1 } }, status: 403,
+    headers: { ...merge, Authorization: `Bearer ${process.env.DOCS_READ_KEY}` },
+  });
+await call("DELETE, If-None-Match the current ETag", {
+  method: "DELETE", path: docPath(docB), op: D, headers: { ...auth, "If-None-Match": "*" }, status: 412,
+});
+await call("DELETE, If-Match another ETag", { method: "DELETE", path: docPath(docB), op: D, headers: { ...auth, "If-Match": '"999"' }, status: 412 });
+await call("DELETE", { method: "DELETE", path: docPath(docB), op: D, headers: auth, status: 200 });
+await call("DELETE again", { method: "DELETE", path: docPath(docB), op: D, headers: auth, status: 404 });
+await call("DELETE with Prefer: return=minimal", {
+  method: "DELETE", path: docPath(docA), op: D, headers: { ...auth, Prefer: "return=minimal" }, status: 204,
+});
+
+process.exit(failed ? 1 : 0);

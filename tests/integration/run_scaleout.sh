@@ -112,7 +112,8 @@ log=$(mktemp)
     SCALE_STACK_SH=$SRC_DIR/scripts/stack.sh
     PG_BIN=$bin
     set +e
-    "$PYTHON" "$SRC_DIR/tests/integration/test_scaleout.py"
+    # bounded: a hang is a failure, never a stuck CI
+    timeout 900 "$PYTHON" "$SRC_DIR/tests/integration/test_scaleout.py"
     rc=$?
     set -e
     # the replica first (fast shutdown), then the stack's trap stops the rest

@@ -114,7 +114,9 @@ def calls(server, fn):
 
 
 def wait_replica_caught_up():
-    lsn = primary("SELECT pg_current_wal_lsn()")
+    # the insert position: with synchronous_commit off the last commit may
+    # not be written yet, and the replica must get it too
+    lsn = primary("SELECT pg_current_wal_insert_lsn()")
     for _ in range(200):
         if replica("SELECT pg_last_wal_replay_lsn() >= '%s'::pg_lsn" % lsn) == "t":
             return
@@ -187,7 +189,7 @@ def two_hosts_one_document_no_lost_update():
             if r.status != 200:
                 errors.append(r.status)
 
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(n_threads)]
+    threads = [threading.Thread(target=worker, args=(t,), daemon=True) for t in range(n_threads)]
     for t in threads:
         t.start()
     for t in threads:
@@ -227,8 +229,14 @@ def migrate_through_pgbouncer_in_transaction_mode():
 
 
 def pgbouncer_pid():
-    with open(os.environ["SCALE_PGB_PID_FILE"]) as f:
-        return int(f.read().strip())
+    # a daemon that was just started writes its pid file a moment later
+    for _ in range(100):
+        try:
+            with open(os.environ["SCALE_PGB_PID_FILE"]) as f:
+                return int(f.read().strip())
+        except (FileNotFoundError, ValueError):
+            time.sleep(0.05)
+    raise AssertionError("PgBouncer wrote no pid file")
 
 
 def pgbouncer_restart(down_seconds):
@@ -238,6 +246,10 @@ def pgbouncer_restart(down_seconds):
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    for _ in range(100):  # its pid file goes with it
+        if not os.path.exists(os.environ["SCALE_PGB_PID_FILE"]):
             break
         time.sleep(0.05)
     time.sleep(down_seconds)
@@ -276,15 +288,17 @@ def pgbouncer_restart_under_load_503_then_recovery():
                     slow.append(st)
             i += 1
 
-    threads = [threading.Thread(target=load, args=(t,)) for t in range(4)]
+    threads = [threading.Thread(target=load, args=(t,), daemon=True) for t in range(4)]
     for t in threads:
         t.start()
-    time.sleep(1.0)
-    pgbouncer_restart(2.0)
-    time.sleep(2.0)
-    stop.set()
-    for t in threads:
-        t.join()
+    try:
+        time.sleep(1.0)
+        pgbouncer_restart(2.0)
+        time.sleep(2.0)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
     bad = {k: v for k, v in seen.items() if k not in (200, 503)}
     eq(bad, {}, "answers other than 200 and 503 while PgBouncer restarted (all: %r)" % seen)
     eq(slow, [], "requests slower than 8 s")

@@ -51,6 +51,7 @@ enum body_kind {
 	BODY_NONE = 0,        /* no usable media type */
 	BODY_MERGE_PATCH,     /* application/json, application/merge-patch+json */
 	BODY_JSON_PATCH,      /* application/json-patch+json */
+	BODY_REPLACE,         /* not a media type: a PUT's body, the new writable view */
 };
 
 /* Maps a Content-Type value (parameters ignored) to a kind; BODY_NONE for

@@ -311,6 +311,34 @@ void doc_patch_check_syntax(enum body_kind kind, struct json_object *patch,
 }
 
 /*
+ * The document view a PUT asks for (contract section 7): the stored
+ * read-only fields, then the body's members; metadata {} and
+ * document_blobs [] when the body has none, and no other flat field.
+ * Consumes view (the rendered document); values are shared with body.
+ */
+static struct json_object *replaced_view(struct json_object *view,
+                                         struct json_object *body)
+{
+	struct json_object *out = json_object_new_object();
+
+	json_object_object_foreach(view, k, val) {
+		if (doc_is_reserved(k) && strcmp(k, "metadata") != 0 &&
+		    strcmp(k, "document_blobs") != 0)
+			json_object_object_add(out, k, json_object_get(val));
+	}
+	json_object_put(view);
+	json_object_object_foreach(body, bk, bv) {
+		if (strcmp(bk, "_vectors") != 0)  /* response-only */
+			json_object_object_add(out, bk, json_object_get(bv));
+	}
+	if (!json_object_object_get_ex(out, "metadata", NULL))
+		json_object_object_add(out, "metadata", json_object_new_object());
+	if (!json_object_object_get_ex(out, "document_blobs", NULL))
+		json_object_object_add(out, "document_blobs", json_object_new_array());
+	return out;
+}
+
+/*
  * The general path: the patch applied to the whole document d. Returns
  * DOC_PATCH_OK with cols filled, or why not.
  */
@@ -329,6 +357,8 @@ static enum doc_patch_status patch_document(const struct doc *d,
 	json_object_put(shared);
 	if (kind == BODY_MERGE_PATCH) {
 		view = jp_merge(view, patch);
+	} else if (kind == BODY_REPLACE) {
+		view = replaced_view(view, patch);
 	} else {
 		struct jp_error err;
 		enum jp_status st = jp_apply(&view, patch, &err);

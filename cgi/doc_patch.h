@@ -41,7 +41,8 @@ enum doc_patch_status {
 };
 
 /*
- * Applies a syntax-checked patch to the stored row. A merge patch of
+ * Applies a syntax-checked patch to the stored row (kind BODY_REPLACE: the
+ * body of a PUT, which replaces the writable view). A merge patch of
  * writable members touches only the columns it names; anything else goes
  * through the whole document, parsed into d (caller frees with doc_free;
  * it may already hold a previous attempt's document). On DOC_PATCH_OK

@@ -1,5 +1,5 @@
 /*
- * h_document.c - GET, PATCH and DELETE of
+ * h_document.c - GET, PATCH, PUT and DELETE of
  * /v1/collections/{collection}/documents/{id}.
  *
  * The dispatcher has authenticated the key, resolved the namespace,
@@ -391,6 +391,15 @@ enum h_result h_document_patch(struct call *c)
 		if (r != H_DONE || answered)
 			return r;
 	}
+	return patch_general(c);
+}
+
+/* PUT: the body replaces the writable view; read-only fields may only
+ * restate their stored values. Written as a patch of the whole document,
+ * against the version read (the general path). */
+enum h_result h_document_put(struct call *c)
+{
+	c->body_kind = BODY_REPLACE;
 	return patch_general(c);
 }
 

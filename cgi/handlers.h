@@ -69,6 +69,7 @@ enum h_result h_healthz(struct call *c);
 enum h_result h_openapi(struct call *c);
 enum h_result h_document_get(struct call *c);
 enum h_result h_document_patch(struct call *c);
+enum h_result h_document_put(struct call *c);
 enum h_result h_document_delete(struct call *c);
 
 #endif

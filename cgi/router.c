@@ -15,6 +15,9 @@ static const struct route routes[] = {
 	{ HTTP_PATCH, "/v1/collections/{}/documents/{}", h_document_patch,
 	  R_AUTH | R_NAMESPACE | R_WRITE | R_BODY_PATCH | R_COLLECTION |
 	  R_DOCUMENT | R_DOC_QUERY | R_FUSED, doc_patch_check_syntax },
+	{ HTTP_PUT, "/v1/collections/{}/documents/{}", h_document_put,
+	  R_AUTH | R_NAMESPACE | R_WRITE | R_BODY_JSON | R_COLLECTION |
+	  R_DOCUMENT | R_DOC_QUERY, doc_patch_check_syntax },
 	{ HTTP_DELETE, "/v1/collections/{}/documents/{}", h_document_delete,
 	  R_AUTH | R_NAMESPACE | R_WRITE | R_COLLECTION | R_DOCUMENT, NULL },
 	{ 0, NULL, NULL, 0, NULL },

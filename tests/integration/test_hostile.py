@@ -1179,8 +1179,21 @@ add_reject("delete_with_read_key_403", lambda: T.api("DELETE", TARGET, key=T.SEE
 add_reject("method_post_override_off_405", lambda: T.api(
     "POST", TARGET, body=b'{"metadata":{"x":1}}', headers=[("X-HTTP-Method-Override", "PATCH")]),
     405, "MethodNotAllowedError")
-add_reject("method_put_405", lambda: T.api("PUT", TARGET, body=b'{"metadata":{}}'), 405,
-           "MethodNotAllowedError")
+# PUT replaces the writable view: refused bodies change nothing
+add_reject("put_with_read_key_403", lambda: T.api(
+    "PUT", TARGET, body=b'{"metadata":{}}', ctype="application/json", key=T.SEED["key_read"]),
+    403, "ForbiddenError")
+add_reject("put_merge_patch_type_415", lambda: T.api(
+    "PUT", TARGET, body=b'{"metadata":{}}', ctype="application/merge-patch+json"),
+    415, "UnsupportedMediaTypeError")
+add_reject("put_changes_read_only_422", lambda: T.api(
+    "PUT", TARGET, body=b'{"metadata":{},"collection_id":"col_other"}', ctype="application/json"),
+    422, loc=["body", "collection_id"], vtype="value_error.read_only")
+add_reject("put_metadata_not_object_422", lambda: T.api(
+    "PUT", TARGET, body=b'{"metadata":"x"}', ctype="application/json"), 422, loc=["body", "metadata"],
+    vtype="type_error.dict")
+add_reject("put_array_body_422", lambda: T.api(
+    "PUT", TARGET, body=b'[{"metadata":{}}]', ctype="application/json"), 422)
 add_reject("method_options_405", lambda: T.api("OPTIONS", TARGET), 405, "MethodNotAllowedError")
 # methods lighttpd does not know: 501 from lighttpd itself
 add_status("method_unknown_purge_lighttpd_501", lambda: T.api("PURGE", TARGET), 501)

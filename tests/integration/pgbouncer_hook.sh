@@ -2,10 +2,10 @@
 # pgbouncer_hook.sh - sourced by run.sh (SUITE_AFTER_DATABASE) once
 # PostgreSQL is up: starts PgBouncer on a free loopback port in front of it
 # (PGBOUNCER_MODE pooling, default transaction; PGBOUNCER_POOL_SIZE server
-# connections), tracked so
+# connections; PGBOUNCER_NAME names its folder, default pgbouncer), tracked so
 # that the stack's trap stops it by PID, and points the app at it.
 pgb_bin=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
-PGB_DIR=$STACK_TMP/pgbouncer
+PGB_DIR=$STACK_TMP/${PGBOUNCER_NAME:-pgbouncer}
 PGB_PORT=$(stack_free_port) || setup_failed "no free port for PgBouncer"
 mkdir -p "$PGB_DIR"
 printf '"postgres" ""\n' >"$PGB_DIR/userlist.txt"
@@ -40,7 +40,7 @@ for _i in $(seq 1 50); do
 done
 [ -s "$PGB_DIR/pgbouncer.pid" ] || setup_failed "pgbouncer wrote no pid file"
 stack_track_pid "$(cat "$PGB_DIR/pgbouncer.pid")"
-stack_state_set pgbouncer_port "$PGB_PORT"
+stack_state_set "${PGBOUNCER_NAME:-pgbouncer}_port" "$PGB_PORT"
 stack_wait_port "$PGB_PORT" 10 || setup_failed "pgbouncer is not listening on $PGB_PORT"
 export STACK_APP_DATABASE_URL="host=127.0.0.1 port=$PGB_PORT dbname=docapi user=postgres"
 echo "pgbouncer: ${PGBOUNCER_MODE:-transaction} pooling on 127.0.0.1:$PGB_PORT, pool of ${PGBOUNCER_POOL_SIZE:-2}, $DOCAPI_PROCS workers per lighttpd" >&2

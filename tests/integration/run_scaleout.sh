@@ -96,6 +96,20 @@ log=$(mktemp)
     lighttpd_start hosta || setup_failed "lighttpd hosta"
     lighttpd_start hostb || setup_failed "lighttpd hostb"
 
+    # ---- a PgBouncer whose pool is exhausted: session mode, one server
+    # connection, which the test holds with psql; lighttpd "tiny"'s worker
+    # must then answer 503 within query_wait_timeout
+    MAIN_URL=$STACK_APP_DATABASE_URL
+    MAIN_PGB_DIR=$PGB_DIR
+    PGBOUNCER_NAME=pgbouncer-tiny PGBOUNCER_MODE=session PGBOUNCER_POOL_SIZE=1
+    . "$SRC_DIR/tests/integration/pgbouncer_hook.sh"
+    DOCAPI_PROCS=1 lighttpd_start tiny || setup_failed "lighttpd tiny"
+    export SCALE_HOST_TINY SCALE_TINY_PGB_PORT
+    SCALE_HOST_TINY=$(lighttpd_url tiny)
+    SCALE_TINY_PGB_PORT=$PGB_PORT
+    STACK_APP_DATABASE_URL=$MAIN_URL
+    PGB_DIR=$MAIN_PGB_DIR
+
     export SCALE_HOST_A SCALE_HOST_B SCALE_KEY SCALE_KEY_READ SCALE_PRIMARY_PORT SCALE_REPLICA_PORT
     export SCALE_PGB_PID_FILE SCALE_PGB_INI SCALE_PGB_BIN SCALE_STACK_SH PG_BIN
     export SCALE_ADMIN=$DOCAPI_ADMIN SCALE_SQL_DIR=$DOCAPI_SQL_DIR SCALE_PGB_URL=$STACK_APP_DATABASE_URL

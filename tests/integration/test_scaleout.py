@@ -228,6 +228,39 @@ def migrate_through_pgbouncer_in_transaction_mode():
     eq(primary("SELECT count(*) FROM pooled_probe"), "1", "rows of the probe table")
 
 
+@test
+def pgbouncer_pool_exhausted_503_not_a_hang():
+    # Session mode, one server connection, held by a psql session: docapi's
+    # worker waits query_wait_timeout (3 s), then answers 503 + Retry-After;
+    # once the connection is free again it answers 200. (PATCH: GETs of
+    # this host read from the replica.)
+    tiny = os.environ["SCALE_HOST_TINY"]
+    hold = subprocess.Popen([os.path.join(PG_BIN, "psql"), "-X", "-q", "-h", "127.0.0.1",
+                             "-p", os.environ["SCALE_TINY_PGB_PORT"], "-U", "postgres",
+                             "-d", "docapi", "-c", "SELECT pg_sleep(15)"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL)
+    try:
+        time.sleep(1.5)
+        for i in range(2):
+            t0 = time.time()
+            r = request(tiny, "PATCH", PATH, {"metadata": {"tiny": i}}, timeout=20)
+            took = time.time() - t0
+            eq(r.status, 503, "PATCH %d with the pool exhausted" % i)
+            check(r.header("Retry-After"), "503 without Retry-After")
+            eq(r.json()["error"]["type"], "ServiceUnavailableError", "error type")
+            check(took < 8, "PATCH %d took %.1f s (a hang, not a 503)" % (i, took))
+    finally:
+        hold.kill()
+        hold.wait()
+    for _ in range(40):
+        r = request(tiny, "PATCH", PATH, {"metadata": {"tiny": "after"}}, timeout=20)
+        if r.status == 200:
+            return
+        time.sleep(0.25)
+    raise AssertionError("no recovery once the pool had room again: %d" % r.status)
+
+
 def pgbouncer_pid():
     # a daemon that was just started writes its pid file a moment later
     for _ in range(100):

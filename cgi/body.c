@@ -11,6 +11,17 @@
 #include <string.h>
 #include <strings.h>
 
+/* The media type of a Content-Type value (parameters dropped): *n bytes
+ * from the returned pointer; NULL for no header. */
+static const char *media_type(const char *ct, size_t *n)
+{
+	if (!ct)
+		return NULL;
+	ct = util_skip_ows(ct);
+	*n = strcspn(ct, "; \t");
+	return ct;
+}
+
 enum body_kind body_kind_of(const char *ct)
 {
 	static const struct { const char *type; enum body_kind kind; } kinds[] = {
@@ -18,13 +29,10 @@ enum body_kind body_kind_of(const char *ct)
 		{ "application/merge-patch+json", BODY_MERGE_PATCH },
 		{ "application/json-patch+json", BODY_JSON_PATCH },
 	};
-	size_t n;
+	size_t n = 0;
 
-	if (!ct)
+	if (!(ct = media_type(ct, &n)))
 		return BODY_NONE;
-	while (*ct == ' ')
-		ct++;
-	n = strcspn(ct, "; \t");
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
 		if (strlen(kinds[i].type) == n && strncasecmp(ct, kinds[i].type, n) == 0)
 			return kinds[i].kind;
@@ -536,12 +544,9 @@ cleanup:
 
 int body_is_plain_json(const char *ct)
 {
-	size_t n;
+	size_t n = 0;
 
-	if (!ct)
+	if (!(ct = media_type(ct, &n)))
 		return 0;
-	while (*ct == ' ')
-		ct++;
-	n = strcspn(ct, "; \t");
 	return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
 }

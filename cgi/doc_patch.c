@@ -282,19 +282,25 @@ int doc_columns_empty(const struct doc_columns *c)
 	return !c->metadata && !c->blobs && !c->fields;
 }
 
+/* A JSON Patch problem as a 422 item at ["body", op index]. */
+static void add_jsonpatch_error(struct verrs *v, const struct jp_error *err)
+{
+	char ix[16];
+
+	snprintf(ix, sizeof ix, "#%d", err->index);
+	verr_add(v, err->msg, "value_error.jsonpatch", "body",
+	         err->index >= 0 ? ix : NULL, NULL, NULL);
+}
+
 void doc_patch_check_syntax(enum body_kind kind, struct json_object *patch,
                             struct verrs *v)
 {
 	struct json_object *x;
 	struct jp_error err;
-	char ix[16];
 
 	if (kind == BODY_JSON_PATCH) {
-		if (jp_validate(patch, &err) == JP_OK)
-			return;
-		snprintf(ix, sizeof ix, "#%d", err.index);
-		verr_add(v, err.msg, "value_error.jsonpatch", "body",
-		         err.index >= 0 ? ix : NULL, NULL, NULL);
+		if (jp_validate(patch, &err) != JP_OK)
+			add_jsonpatch_error(v, &err);
 		return;
 	}
 	if (!json_object_is_type(patch, json_type_object)) {
@@ -368,10 +374,7 @@ static enum doc_patch_status patch_document(const struct doc *d,
 				snprintf(msg, DOC_PATCH_MSG, "%s", err.msg);
 				return DOC_PATCH_CONFLICT;
 			}
-			char ix[16];
-			snprintf(ix, sizeof ix, "#%d", err.index);
-			verr_add(v, err.msg, "value_error.jsonpatch", "body",
-			         err.index >= 0 ? ix : NULL, NULL, NULL);
+			add_jsonpatch_error(v, &err);
 			return DOC_PATCH_INVALID;
 		}
 	}

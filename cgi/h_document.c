@@ -368,7 +368,7 @@ static int patch_fused(struct call *c, enum h_result *res)
 		}
 	}
 	enum db_status st = db_patch_merge(c->db, req->request_id, c->key_hash,
-	                                   req->x_namespace_count == 1 ? req->x_namespace : NULL,
+	                                   call_namespace(c),
 	                                   c->params[0], c->params[1], &m, &c->scope);
 	*res = st == DB_OK ? H_DONE : h_of_db(st);
 	if (st == DB_OK)

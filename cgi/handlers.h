@@ -62,6 +62,8 @@ enum h_result h_of_db(enum db_status st);
  * dispatcher's lookup and both checks (*answered: the response is set).
  */
 int call_refuse_scope(struct call *c);
+/* The X-Namespace value to look up: NULL unless sent exactly once. */
+const char *call_namespace(const struct call *c);
 int call_refuse_missing(struct call *c);
 enum h_result call_resolve(struct call *c, int *answered);
 

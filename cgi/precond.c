@@ -4,6 +4,8 @@
  */
 #include "precond.h"
 
+#include "util.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -14,13 +16,6 @@ enum scan {
 	SCAN_MATCH,      /* a list with a tag equal to the version's */
 	SCAN_NO_MATCH,   /* a valid list without one */
 };
-
-static const char *skip_ows(const char *p)
-{
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p;
-}
 
 /* etagc = %x21 / %x23-7E / obs-text (RFC 9110 section 8.8.3) */
 static int is_etagc(unsigned char c)
@@ -61,11 +56,11 @@ static enum scan scan_value(const char *value, long long version, int weak_cmp)
 {
 	char want[24] = "";
 	size_t wlen = 0;
-	const char *p = skip_ows(value);
+	const char *p = util_skip_ows(value);
 	int elements = 0, matched = 0;
 
 	if (*p == '*') {
-		p = skip_ows(p + 1);
+		p = util_skip_ows(p + 1);
 		return *p ? SCAN_MALFORMED : SCAN_STAR;
 	}
 	if (version > 0) {
@@ -74,7 +69,7 @@ static enum scan scan_value(const char *value, long long version, int weak_cmp)
 	}
 	for (;;) {
 		int m = 0;
-		p = skip_ows(p);
+		p = util_skip_ows(p);
 		if (*p == ',') {          /* an empty list element */
 			p++;
 			continue;
@@ -85,7 +80,7 @@ static enum scan scan_value(const char *value, long long version, int weak_cmp)
 			return SCAN_MALFORMED;
 		elements++;
 		matched |= m;
-		p = skip_ows(p);
+		p = util_skip_ows(p);
 		if (*p == ',')
 			p++;
 		else if (*p)

@@ -3,6 +3,8 @@
  */
 #include "prefer.h"
 
+#include "util.h"
+
 #include <string.h>
 #include <strings.h>
 
@@ -12,13 +14,6 @@ static int is_tchar(unsigned char c)
 	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
 		return 1;
 	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static const char *skip_ows(const char *p)
-{
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p;
 }
 
 static const char *skip_token(const char *p)
@@ -63,7 +58,7 @@ static const char *read_word(const char *p, char *out, size_t outlen, size_t *le
 /* After "=": BWS word. NULL on a syntax error. */
 static const char *read_value(const char *p, char *out, size_t outlen, size_t *len)
 {
-	return read_word(skip_ows(p), out, outlen, len);
+	return read_word(util_skip_ows(p), out, outlen, len);
 }
 
 /* Skips a malformed element up to the next comma outside quotes. */
@@ -98,19 +93,19 @@ static const char *read_pref(const char *p, const char **name, size_t *nlen,
 	*vlen = 0;
 	if (*nlen == 0)
 		return skip_element(p);
-	p = skip_ows(e);
+	p = util_skip_ows(e);
 	if (*p == '=' && !(p = read_value(p + 1, out, outlen, vlen)))
 		return skip_element(e);
-	p = skip_ows(p);
+	p = util_skip_ows(p);
 	while (*p == ';') {             /* parameters: checked, then ignored */
-		p = skip_ows(p + 1);
+		p = util_skip_ows(p + 1);
 		e = skip_token(p);
 		if (e != p) {
-			p = skip_ows(e);
+			p = util_skip_ows(e);
 			if (*p == '=' && !(p = read_value(p + 1, NULL, 0, &dummy)))
 				return skip_element(e);
 		}
-		p = skip_ows(p);
+		p = util_skip_ows(p);
 	}
 	if (*p && *p != ',')
 		return skip_element(p);
@@ -131,7 +126,7 @@ int prefer_value(const char *prefer, const char *name, char *out, size_t outlen)
 		const char *n;
 		size_t nlen, vlen;
 		int ok;
-		p = skip_ows(p);
+		p = util_skip_ows(p);
 		if (*p == ',') {
 			p++;
 			continue;

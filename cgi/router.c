@@ -117,10 +117,9 @@ static int key_or_401(struct call *c)
 	return 0;
 }
 
-/* The X-Namespace value to look up: NULL unless sent exactly once. */
-static const char *namespace_of(const struct request *req)
+const char *call_namespace(const struct call *c)
 {
-	return req->x_namespace_count == 1 ? req->x_namespace : NULL;
+	return c->req->x_namespace_count == 1 ? c->req->x_namespace : NULL;
 }
 
 int call_refuse_scope(struct call *c)
@@ -136,7 +135,7 @@ int call_refuse_scope(struct call *c)
 		status = 0;
 	else if (req->x_namespace_count > 1)
 		status = 400, msg = "X-Namespace header sent more than once";
-	else if (!namespace_of(req))
+	else if (!call_namespace(c))
 		status = 400, msg = "X-Namespace header is required";
 	else if (!s->ns_id)
 		status = 404;
@@ -175,7 +174,7 @@ int call_refuse_missing(struct call *c)
 static enum h_result lookup(struct call *c)
 {
 	const char *rid = c->req->request_id;
-	const char *ns = namespace_of(c->req);
+	const char *ns = call_namespace(c);
 	const char *col = (c->flags & R_COLLECTION) ? c->params[0] : NULL;
 	const char *doc = (c->flags & R_DOCUMENT) ? c->params[1] : NULL;
 	struct db *db = (c->flags & R_WRITE) ? c->db : c->db_read;

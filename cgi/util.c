@@ -224,3 +224,10 @@ int util_utf8_valid(const char *s, size_t len)
 	}
 	return 1;
 }
+
+const char *util_skip_ows(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}

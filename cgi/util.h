@@ -53,6 +53,9 @@ void util_hex(const unsigned char *in, size_t n, char *out);
 /* 1 when s starts with prefix. */
 int util_starts_with(const char *s, const char *prefix);
 
+/* p past optional whitespace (spaces and tabs, RFC 9110's OWS). */
+const char *util_skip_ows(const char *p);
+
 /* 1 when s (len bytes) is valid UTF-8 without NUL. */
 int util_utf8_valid(const char *s, size_t len);
 

@@ -128,18 +128,42 @@ proc_cpu_reaped() {
     echo $(( ${12} + ${13} + ${14} + ${15} ))
 }
 
+# tree_cpu PID...: utime+stime ticks of each PID and all its descendants,
+# + what the roots reaped (a worker that died and was respawned counts).
+tree_cpu() {
+    local t=0 p
+    for p in "$@"; do
+        [ -n "$p" ] || continue
+        t=$(( t + $(proc_cpu_reaped "$p") ))
+        # shellcheck disable=SC2046
+        [ -z "$(pgrep -P "$p")" ] || t=$(( t + $(tree_cpu $(pgrep -P "$p")) ))
+    done
+    echo "$t"
+}
+
+# postmaster_cpu PID: a PostgreSQL cluster's ticks: the postmaster with its
+# reaped children (backends that ended during a run) + its live children.
+postmaster_cpu() {
+    local pp=$1 p c
+    [ -n "$pp" ] || { echo 0; return; }
+    p=$(proc_cpu_reaped "$pp")
+    for c in $(pgrep -P "$pp"); do p=$(( p + $(proc_cpu "$c") )); done
+    echo "$p"
+}
+
+# ratio A B: A/B with two decimals, "-" when B is 0.
+ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
+
 # cpu_snapshot NAME: prints "lighttpd workers postgres machine_busy" ticks
 # for lighttpd NAME (main or trivial). PostgreSQL = the postmaster with its
 # reaped children (pgbench's backends end during a run) + live children.
 cpu_snapshot() {
-    local name=$1 lp w pp c m
+    local name=$1 lp w m
     lp=$(lighttpd_pid "$name")
     local l=0 ws=0 p=0
     l=$(proc_cpu "$lp")
     for w in $(pgrep -P "$lp"); do ws=$(( ws + $(proc_cpu "$w") )); done
-    pp=$(pg_pid)
-    p=$(proc_cpu_reaped "$pp")
-    for c in $(pgrep -P "$pp"); do p=$(( p + $(proc_cpu "$c") )); done
+    p=$(postmaster_cpu "$(pg_pid)")
     # shellcheck disable=SC2046
     set -- $(head -n 1 /proc/stat)
     m=$(( $2 + $3 + $4 + $7 + $8 + $9 ))

@@ -105,27 +105,6 @@ done
 
 # ---------------------------------------------------------------- helpers
 
-# tree_cpu PID...: utime+stime ticks of each PID and all its descendants,
-# + the ones they reaped (a worker that died and was respawned still counts).
-tree_cpu() {
-    local t=0 p
-    for p in "$@"; do
-        [ -n "$p" ] || continue
-        t=$(( t + $(proc_cpu_reaped "$p") ))
-        # shellcheck disable=SC2046
-        [ -z "$(pgrep -P "$p")" ] || t=$(( t + $(tree_cpu $(pgrep -P "$p")) ))
-    done
-    echo "$t"
-}
-# pg_cpu: ticks of the whole cluster (postmaster + reaped + live children).
-pg_cpu() {
-    local pp c p
-    pp=$(pg_pid)
-    p=$(proc_cpu_reaped "$pp")
-    for c in $(pgrep -P "$pp"); do p=$(( p + $(proc_cpu "$c") )); done
-    echo "$p"
-}
-
 declare -A URL COLP ROOTS R CHECK
 # sys_cpu SYSTEM: server+workers ticks of SYSTEM (its root PIDs' trees).
 sys_cpu() {
@@ -368,11 +347,11 @@ threads=$([ "$BENCH_CONNS" -ge 2 ] && echo 2 || echo 1)
 # run_wrk TAG SYSTEM MODE SECONDS: results in R[TAG,*].
 run_wrk() {
     local tag=$1 s=$2 mode=$3 secs=$4 f=$STACK_TMP/out/$1 s0 p0 s1 p1 line kv
-    s0=$(sys_cpu "$s"); p0=$(pg_cpu)
+    s0=$(sys_cpu "$s"); p0=$(postmaster_cpu "$(pg_pid)")
     BENCH_MODE=$mode BENCH_KEY=$KEY BENCH_NS=bench BENCH_COL=${COLP[$s]} BENCH_NDOCS=$BENCH_DOCS \
         wrk -t "$threads" -c "$BENCH_CONNS" -d "${secs}s" --timeout 5s -s "$BENCH_DIR/docapi.lua" \
         "${URL[$s]}/" >"$f.wrk" 2>"$f.err"
-    s1=$(sys_cpu "$s"); p1=$(pg_cpu)
+    s1=$(sys_cpu "$s"); p1=$(postmaster_cpu "$(pg_pid)")
     line=$(grep '^RESULT' "$f.wrk" || true)
     [ -n "$line" ] || { blog "wrk failed for $tag: $(head -c 300 "$f.err")"; line="RESULT requests=0 duration_us=1 rps=0 errors=-1 non2xx=-1"; }
     for kv in ${line#RESULT }; do R[$tag,${kv%%=*}]=${kv#*=}; done
@@ -383,7 +362,7 @@ run_wrk() {
 run_pgbench() {
     local tag=$1 mode=$2 f=$STACK_TMP/out/$1 p0 p1 before c _i
     before=" $(pgrep -P "$(pg_pid)" | tr '\n' ' ') "
-    p0=$(pg_cpu)
+    p0=$(postmaster_cpu "$(pg_pid)")
     "$PGB/pgbench" -n -M prepared -f "$PEERS_DIR/pgbench-$mode.sql" -c "$BENCH_CONNS" -j "$threads" \
         -T "$BENCH_SECONDS" -D "col=$COL" -D "ndocs=$BENCH_DOCS" \
         -h "$(pg_socket_dir)" -p "$(pg_port)" -U postgres "$PEERS_DB" >"$f.pgb" 2>"$f.err"
@@ -398,7 +377,7 @@ run_pgbench() {
         [ "$left" = 0 ] && break
         sleep 0.05
     done
-    p1=$(pg_cpu)
+    p1=$(postmaster_cpu "$(pg_pid)")
     R[$tag,rps]=$(awk '/^tps = /{print $3; exit}' "$f.pgb")
     R[$tag,requests]=$(awk '/number of transactions actually processed/{print $6; exit}' "$f.pgb" | cut -d/ -f1)
     R[$tag,failed]=$(awk '/number of failed transactions/{print $5; exit}' "$f.pgb")
@@ -454,7 +433,6 @@ for s in $ORDER; do
 done
 
 per_req() { awk -v t="${1:-0}" -v n="${2:-0}" -v k="$CLK_TCK" 'BEGIN{ if (n > 0) printf "%.3f", t / k * 1000 / n; else printf "-" }'; }
-ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
 for mode in patch get; do
     R[ceiling,$mode,rps]=$(awk -v a="${R[pgbench,$mode,rps]}" -v b="${R[floor,$mode,rps]}" \
         'BEGIN{ if (a > 0 && b > 0) printf "%.0f", 1 / (1/a + 1/b); else print 0 }')

@@ -198,26 +198,6 @@ HOSTS="main replica hosta hostb pool"
 
 # ---------------------------------------------------------------- CPU
 
-# tree_cpu PID...: utime+stime ticks of each PID and all its descendants,
-# + what the roots reaped (a worker that died and was respawned counts).
-tree_cpu() {
-    local t=0 p
-    for p in "$@"; do
-        [ -n "$p" ] || continue
-        t=$(( t + $(proc_cpu_reaped "$p") ))
-        # shellcheck disable=SC2046
-        [ -z "$(pgrep -P "$p")" ] || t=$(( t + $(tree_cpu $(pgrep -P "$p")) ))
-    done
-    echo "$t"
-}
-# pm_cpu PID: a postmaster with its reaped and its live children.
-pm_cpu() {
-    local pp=$1 p c
-    [ -n "$pp" ] || { echo 0; return; }
-    p=$(proc_cpu_reaped "$pp")
-    for c in $(pgrep -P "$pp"); do p=$(( p + $(proc_cpu "$c") )); done
-    echo "$p"
-}
 # cpu_snap ARRAY: ticks of every group into the associative ARRAY.
 # shellcheck disable=SC2004,SC2154  # _s is a nameref to an associative array
 cpu_snap() {
@@ -226,8 +206,8 @@ cpu_snap() {
     for h in $HOSTS; do _s[$h]=$(tree_cpu "$(lighttpd_pid "$h")"); done
     _s[pgbB]=$(tree_cpu "${PGB_PID[B]}")
     _s[pgbC]=$(tree_cpu "${PGB_PID[C]}")
-    _s[primary]=$(pm_cpu "$(pg_pid)")
-    _s[rpg]=$(pm_cpu "$(replica_pid)")
+    _s[primary]=$(postmaster_cpu "$(pg_pid)")
+    _s[rpg]=$(postmaster_cpu "$(replica_pid)")
 }
 GROUPS_ALL="$HOSTS pgbB pgbC primary rpg"
 
@@ -350,7 +330,6 @@ ms() {
     for g in "$@"; do t=$(( t + ${R[$k,$g]:-0} )); done
     awk -v t="$t" -v n="${R[$k,requests]:-0}" -v c="$CLK_TCK" 'BEGIN{ if (n > 0) printf "%.3f", t / c * 1000 / n; else printf "-" }'
 }
-ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
 pct() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN{ if (b > 0) printf "%.0f%%", 100 * a / b; else printf "-" }'; }
 bad() { echo "${R[$1,non2xx]}$([ "${R[$1,errors]}" = 0 ] || echo " (+${R[$1,errors]} socket errors)")"; }
 WEB_B="hosta hostb pgbB"  # the groups of the web tier of part B (split on purpose)

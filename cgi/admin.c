@@ -16,6 +16,7 @@
 #include "doc_json.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <libpq-fe.h>
@@ -113,27 +114,40 @@ static char *read_file(const char *path)
 }
 
 /* Applies migration `file` of dir, inside the caller's transaction, unless
- * it is recorded. Returns 1 when applied, 0 when it already was, -1 on
- * failure (said on stderr). */
+ * it is recorded. A numbered file (001_schema.sql) is applied once; any
+ * other (functions.sql, which sorts after them) again whenever its text
+ * differs from the text last applied, recorded as its SHA-256. Returns 1
+ * when applied, 0 when it already was, -1 on failure (said on stderr). */
 static int apply_migration(const char *dir, const char *file)
 {
-	const char *p[1] = { file };
 	struct buf path = { 0 };
 	char *sql = NULL;
-	PGresult *r = exec("SELECT 1 FROM schema_migrations WHERE version = $1", 1, p);
+	unsigned char sha[32];
+	char hex[65];
+	int repeatable = !isdigit((unsigned char)file[0]);
+	const char *p[2] = { file, hex };
+	PGresult *r = NULL;
 	int rc = -1;
 
+	buf_printf(&path, "%s/%s", dir, file);
+	if (!(sql = read_file(path.data)))
+		goto cleanup;
+	util_sha256(sql, strlen(sql), sha);
+	util_hex(sha, sizeof sha, hex);
+	r = exec(repeatable ? "SELECT 1 FROM schema_migrations WHERE version = $1"
+	                      " AND checksum = $2"
+	                    : "SELECT 1 FROM schema_migrations WHERE version = $1",
+	         repeatable ? 2 : 1, p);
 	if (!r)
 		goto cleanup;
 	rc = PQntuples(r) == 1 ? 0 : -1;
 	PQclear(r);
 	r = NULL;
-	if (rc == 0)
+	if (rc == 0 || exec_ok(sql))
 		goto cleanup;
-	buf_printf(&path, "%s/%s", dir, file);
-	if (!(sql = read_file(path.data)) || exec_ok(sql))
-		goto cleanup;
-	r = exec("INSERT INTO schema_migrations (version) VALUES ($1)", 1, p);
+	r = exec("INSERT INTO schema_migrations (version, checksum) VALUES ($1, $2)"
+	         " ON CONFLICT (version) DO UPDATE SET checksum = EXCLUDED.checksum,"
+	         " applied_at = now()", 2, p);
 	rc = r ? 1 : -1;
 cleanup:
 	if (rc < 0)
@@ -174,10 +188,12 @@ static int cmd_migrate(const char *dir)
 	}
 	qsort(files, n, sizeof *files, cmp_str);
 	did = xcalloc(n ? n : 1, sizeof *did);
-	if (exec_ok("BEGIN") || exec_ok("SELECT pg_advisory_xact_lock(727001)") ||
+	if (exec_ok("BEGIN") || exec_ok("SET LOCAL client_min_messages = warning") ||
+	    exec_ok("SELECT pg_advisory_xact_lock(727001)") ||
 	    exec_ok("CREATE TABLE IF NOT EXISTS schema_migrations ("
 	            " version text PRIMARY KEY,"
-	            " applied_at timestamptz NOT NULL DEFAULT now())"))
+	            " applied_at timestamptz NOT NULL DEFAULT now())") ||
+	    exec_ok("ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum text"))
 		goto rollback;
 	for (size_t i = 0; i < n; i++)
 		if ((did[i] = apply_migration(dir, files[i])) < 0)
@@ -322,17 +338,22 @@ static int import_insert(const char *col, const struct doc_import *imp)
 		imp->fields, imp->vector, imp->created_at, imp->updated_at,
 	};
 	/* Timestamps given in the file are kept (an export re-imports as it
-	 * was); missing ones are "now". */
+	 * was); missing ones are "now". An imported vector is the dense vector
+	 * named "default", as migration 003 names today's. */
 	PGresult *r = exec(
 		"INSERT INTO documents (col_pk, document_id, sys, metadata, document_blobs,"
-		" fields, vector, created_at, updated_at)"
+		" fields, vector, vectors, vector_names, created_at, updated_at)"
 		" SELECT c.id, $2, $3::json, $4::jsonb, $5::json, $6::jsonb, $7::jsonb,"
+		" CASE WHEN $7::jsonb IS NULL THEN '{}' ELSE jsonb_build_object('default',"
+		" jsonb_build_object('type', 'dense', 'vector', $7::jsonb)) END,"
+		" CASE WHEN $7::jsonb IS NULL THEN NULL ELSE '[\"default\"]'::json END,"
 		" coalesce($8::timestamptz, now()),"
 		" coalesce($9::timestamptz, $8::timestamptz, now())"
 		" FROM collections c WHERE c.col_id = $1"
 		" ON CONFLICT (col_pk, document_id) DO UPDATE SET sys = EXCLUDED.sys,"
 		" metadata = EXCLUDED.metadata, document_blobs = EXCLUDED.document_blobs,"
 		" fields = EXCLUDED.fields, vector = EXCLUDED.vector,"
+		" vectors = EXCLUDED.vectors, vector_names = EXCLUDED.vector_names,"
 		" created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,"
 		" version = documents.version + 1"
 		" RETURNING id", 9, p);

@@ -104,6 +104,8 @@ static const struct option options[] = {
 	{ "sql_dir", OPT_STRING, OFF(sql_dir), PKGDATADIR "/sql", 0, 0, NULL },
 	{ "retry_after", OPT_LONG, OFF(retry_after), "1", 1, 3600, NULL },
 	{ "method_override", OPT_LONG, OFF(method_override), "0", 0, 1, NULL },
+	{ "idempotency_ttl", OPT_LONG, OFF(idempotency_ttl), "86400", 1, 30L * 86400, NULL },
+	{ "default_schema_version", OPT_CHOICE, OFF(default_schema_version), "v2", 0, 0, "v1|v2" },
 	{ "s3_region", OPT_STRING, OFF(s3_region), "us-east-1", 0, 0, NULL },
 	{ "s3_endpoint", OPT_STRING, OFF(s3_endpoint), NULL, 0, 0, NULL },
 	{ "s3_access_key_id", OPT_STRING, OFF(s3_access_key_id), NULL, 0, 0, NULL },

@@ -35,6 +35,8 @@ struct config {
 	char *sql_dir;           /* migrations, for docapi-admin */
 	long retry_after;        /* seconds, sent with 503 */
 	long method_override;    /* 1: POST + X-HTTP-Method-Override: PATCH|PUT|DELETE */
+	long idempotency_ttl;    /* seconds an Idempotency-Key is remembered (create) */
+	char *default_schema_version;  /* "v1" | "v2": a create's default */
 	/* Presigning (contract section 5). */
 	char *s3_region;
 	char *s3_endpoint;

@@ -29,7 +29,7 @@ static void log_failure(enum log_level level, const char *rid, const char *what,
 	          state ? state : "-----", log_quote(msg, quoted, sizeof quoted));
 	if (state && strcmp(state, "42883") == 0) /* undefined_function */
 		log_error(rid, "the database lacks docapi's functions: run "
-		          "\"docapi-admin migrate\" (sql/002_request_functions.sql)");
+		          "\"docapi-admin migrate\" (sql/functions.sql)");
 }
 
 static int conn_usable(const struct db *db)
@@ -271,8 +271,9 @@ void db_stored_doc(const PGresult *r, int row, int col, struct stored_doc *d)
 	d->blobs = db_val(r, row, col + 4);
 	d->fields = db_val(r, row, col + 5);
 	d->vector = db_val(r, row, col + 6);
-	d->created_at = db_val(r, row, col + 7);
-	d->updated_at = db_val(r, row, col + 8);
+	d->vector_names = db_val(r, row, col + 7);
+	d->created_at = db_val(r, row, col + 8);
+	d->updated_at = db_val(r, row, col + 9);
 }
 
 /* Runs one of the transaction-control statements (never retried). */

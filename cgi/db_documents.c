@@ -37,7 +37,7 @@ enum db_status db_patch_merge(struct db *db, const char *rid,
 	for (int i = DB_SCOPE_NPARAMS; i < N; i++)
 		lengths[i] = formats[i] = 0;
 	static const struct db_stmt patch = {
-		"docapi2_patch", "SELECT * FROM public.docapi_patch("
+		"docapi3_patch", "SELECT * FROM public.docapi_patch("
 		"$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)", N, NULL,
 	};
 	enum db_status st = db_call(db, rid, &patch, values, lengths, formats, 0,
@@ -78,7 +78,7 @@ enum db_status db_update_doc(struct db *db, const char *rid, long long pk,
 	snprintf(spk, sizeof spk, "%lld", pk);
 	snprintf(sver, sizeof sver, "%lld", version);
 	static const struct db_stmt write = {
-		"docapi2_write", "SELECT * FROM public.docapi_write($1, $2, $3, $4, $5)", 5, NULL,
+		"docapi3_write", "SELECT * FROM public.docapi_write($1, $2, $3, $4, $5)", 5, NULL,
 	};
 	return doc_call(db, rid, &write, values, 0, out);
 }
@@ -93,7 +93,7 @@ enum db_status db_reload_doc(struct db *db, const char *rid, long long pk,
 	/* Inside a transaction a statement is never re-run on a new
 	 * connection: the transaction died with the old one. */
 	static const struct db_stmt reload = {
-		"docapi2_reload", "SELECT * FROM public.docapi_reload($1, $2)", 2, NULL,
+		"docapi3_reload", "SELECT * FROM public.docapi_reload($1, $2)", 2, NULL,
 	};
 	return doc_call(db, rid, &reload, values, !lock, out);
 }
@@ -109,7 +109,7 @@ enum db_status db_delete_doc(struct db *db, const char *rid, long long pk,
 	snprintf(sver, sizeof sver, "%lld", version);
 	*deleted = 0;
 	static const struct db_stmt del = {
-		"docapi2_delete", "SELECT public.docapi_delete($1, $2)", 2, NULL,
+		"docapi3_delete", "SELECT public.docapi_delete($1, $2)", 2, NULL,
 	};
 	enum db_status st = db_call(db, rid, &del, values, NULL, NULL, 0,
 	                            PGRES_TUPLES_OK, &r);
@@ -118,4 +118,116 @@ enum db_status db_delete_doc(struct db *db, const char *rid, long long pk,
 	*deleted = PQntuples(r) == 1 && !PQgetisnull(r, 0, 0);
 	PQclear(r);
 	return DB_OK;
+}
+
+enum db_status db_create_doc(struct db *db, const char *rid,
+                             const unsigned char *key_hash, const char *ns,
+                             const char *col, const struct db_create *cr,
+                             struct db_scope *out, const char **doc_id)
+{
+	enum { N = DB_SCOPE_NPARAMS + 11 };
+	const char *values[N];
+	int lengths[N], formats[N];
+	char ttl[24];
+	PGresult *r;
+
+	memset(out, 0, sizeof *out);
+	*doc_id = NULL;
+	db_scope_params(key_hash, ns, col, cr->document_id, values, lengths, formats);
+	snprintf(ttl, sizeof ttl, "%ld", cr->ttl);
+	const char *rest[N - DB_SCOPE_NPARAMS] = {
+		cr->body_collection, cr->idempotency_key, (const char *)cr->body_sha256,
+		ttl, cr->sys, cr->metadata, cr->blobs, cr->fields, cr->vector,
+		cr->vectors, cr->vector_names,
+	};
+	for (int i = DB_SCOPE_NPARAMS; i < N; i++) {
+		values[i] = rest[i - DB_SCOPE_NPARAMS];
+		lengths[i] = formats[i] = 0;
+	}
+	lengths[8] = 32;   /* the body's SHA-256, binary */
+	formats[8] = 1;
+	static const struct db_stmt create = {
+		"docapi3_create", "SELECT * FROM public.docapi_create($1, $2, $3, $4, $5,"
+		" $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)", N, NULL,
+	};
+	enum db_status st = db_call(db, rid, &create, values, lengths, formats, 0,
+	                            PGRES_TUPLES_OK, &r);
+	if (st != DB_OK)
+		return st;
+	db_scope_of(r, out);
+	if (out->doc.pk)
+		*doc_id = db_val(r, 0, DB_ROW_DOC + DB_DOC_NCOLUMNS);
+	return DB_OK;
+}
+
+void db_found_clear(struct db_found *f)
+{
+	db_scope_clear(&f->scope);
+	memset(f, 0, sizeof *f);
+}
+
+/* Columns of public.docapi_found after the scope's. */
+enum { DB_FOUND_JSON = DB_ROW_DOC, DB_FOUND_LAST_SEQ, DB_FOUND_HAS_MORE };
+
+/* Runs a function returning one public.docapi_found row into out. */
+static enum db_status found_call(struct db *db, const char *rid,
+                                 const struct db_stmt *stmt, const char *const *values,
+                                 const int *lengths, const int *formats, int retry,
+                                 struct db_found *out)
+{
+	PGresult *r;
+
+	memset(out, 0, sizeof *out);
+	enum db_status st = db_call(db, rid, stmt, values, lengths, formats, retry,
+	                            PGRES_TUPLES_OK, &r);
+	if (st != DB_OK)
+		return st;
+	db_scope_head_of(r, &out->scope);
+	if (out->scope.key_found) {
+		out->found = db_val(r, 0, DB_FOUND_JSON);
+		out->last_seq = PQgetisnull(r, 0, DB_FOUND_LAST_SEQ) ? 0
+		                : atoll(PQgetvalue(r, 0, DB_FOUND_LAST_SEQ));
+		out->has_more = !PQgetisnull(r, 0, DB_FOUND_HAS_MORE) &&
+		                PQgetvalue(r, 0, DB_FOUND_HAS_MORE)[0] == 't';
+	}
+	return DB_OK;
+}
+
+enum db_status db_changes(struct db *db, const char *rid,
+                          const unsigned char *key_hash, const char *ns,
+                          const char *col, long long since, int limit,
+                          struct db_found *out)
+{
+	enum { N = DB_SCOPE_NPARAMS + 1 };
+	const char *values[N];
+	int lengths[N], formats[N];
+	char ssince[24], slimit[16];
+
+	db_scope_params(key_hash, ns, col, NULL, values, lengths, formats);
+	snprintf(ssince, sizeof ssince, "%lld", since);
+	snprintf(slimit, sizeof slimit, "%d", limit);
+	values[5] = ssince;
+	values[6] = slimit;
+	lengths[6] = formats[6] = 0;
+	static const struct db_stmt changes = {
+		"docapi3_changes", "SELECT * FROM public.docapi_changes($1, $2, $3, $4, $5,"
+		" $6, $7)", N, NULL,
+	};
+	/* Reads only: safe to re-run on a new connection. */
+	return found_call(db, rid, &changes, values, lengths, formats, 1, out);
+}
+
+enum db_status db_find_doc(struct db *db, const char *rid,
+                           const unsigned char *key_hash, const char *ns,
+                           const char *doc, struct db_found *out)
+{
+	const char *values[DB_SCOPE_NPARAMS];
+	int lengths[DB_SCOPE_NPARAMS], formats[DB_SCOPE_NPARAMS];
+
+	db_scope_params(key_hash, ns, NULL, doc, values, lengths, formats);
+	values[3] = doc;
+	static const struct db_stmt find = {
+		"docapi3_find", "SELECT * FROM public.docapi_find($1, $2, $3, $4)", 4, NULL,
+	};
+	return found_call(db, rid, &find, values, lengths, formats, 1, out);
 }

@@ -1,6 +1,6 @@
 /*
  * db_documents.h - the statements on one document's row, as calls of the
- * functions in sql/002_request_functions.sql.
+ * functions in sql/functions.sql.
  */
 #ifndef DOCAPI_DB_DOCUMENTS_H
 #define DOCAPI_DB_DOCUMENTS_H
@@ -61,5 +61,53 @@ enum db_status db_reload_doc(struct db *db, const char *rid, long long pk,
  * *deleted is 0 when it was gone or had another version. */
 enum db_status db_delete_doc(struct db *db, const char *rid, long long pk,
                              long long version, int *deleted);
+
+/* A create (contract section 8), as public.docapi_create takes it. */
+struct db_create {
+	const char *document_id;       /* the body's, or one docapi made */
+	const char *body_collection;   /* the body's collection_id */
+	const char *idempotency_key;   /* NULL: none */
+	const unsigned char *body_sha256;  /* 32 bytes: SHA-256 of the body */
+	long ttl;                      /* seconds a key is remembered */
+	const char *sys, *metadata, *blobs, *fields;   /* JSON texts */
+	const char *vector, *vectors, *vector_names;   /* JSON texts or NULL */
+};
+
+/*
+ * The whole create in one statement and one transaction: authenticates
+ * key_hash (write role), resolves ns and col, checks the body's
+ * collection_id, claims the Idempotency-Key and inserts. out (cleared
+ * first) gets the scope and on outcome 'W' (created) or 'R' (replayed)
+ * the document; 'C': the id is taken; 'K': the key was used for another
+ * request; 'X': collection_id names another collection; '-': the scope
+ * says why nothing was written. *doc_id: the document's id on 'W' and
+ * 'R' (a replay's is the first request's), borrowed from out.
+ */
+enum db_status db_create_doc(struct db *db, const char *rid,
+                             const unsigned char *key_hash, const char *ns,
+                             const char *col, const struct db_create *cr,
+                             struct db_scope *out, const char **doc_id);
+
+/* A route's answer built by PostgreSQL, with the scope it was found in. */
+struct db_found {
+	struct db_scope scope;    /* owns the result; no document */
+	const char *found;        /* JSON text (borrowed); NULL: nothing asked or found */
+	long long last_seq;       /* the change feed's */
+	int has_more;
+};
+void db_found_clear(struct db_found *f);
+
+/* The change feed of col after seq `since`, at most `limit` changes
+ * (public.docapi_changes). Reads the primary: its lock is the writers'. */
+enum db_status db_changes(struct db *db, const char *rid,
+                          const unsigned char *key_hash, const char *ns,
+                          const char *col, long long since, int limit,
+                          struct db_found *out);
+
+/* The collections of ns that hold document doc (public.docapi_find):
+ * out->found is a JSON array of their sorted col_ ids, NULL for none. */
+enum db_status db_find_doc(struct db *db, const char *rid,
+                           const unsigned char *key_hash, const char *ns,
+                           const char *doc, struct db_found *out);
 
 #endif

@@ -15,10 +15,10 @@
 /* A document row as struct stored_doc reads it (db_stored_doc), for
  * docapi-admin's export. */
 #define DB_DOC_COLUMNS "d.id, d.version, d.sys, d.metadata, d.document_blobs, " \
-	"d.fields, d.vector, " DB_TS("d.created_at") ", " DB_TS("d.updated_at")
-#define DB_DOC_NCOLUMNS 9
+	"d.fields, d.vector, d.vector_names, " DB_TS("d.created_at") ", " DB_TS("d.updated_at")
+#define DB_DOC_NCOLUMNS 10
 
-/* The columns of public.docapi_row (sql/002_request_functions.sql), which
+/* The columns of public.docapi_row (sql/functions.sql), which
  * every request-path function returns. */
 enum {
 	DB_ROW_OUTCOME, DB_ROW_ROLE, DB_ROW_KEY_VALID, DB_ROW_NS_ID,
@@ -68,8 +68,10 @@ void db_scope_params(const unsigned char *key_hash, const char *ns,
                      int *lengths, int *formats);
 
 /* Fills out from a result of public.docapi_row rows, which out takes
- * over (no row: no such key). */
+ * over (no row: no such key). db_scope_head_of() reads only the columns
+ * before DB_ROW_DOC (of public.docapi_found rows too). */
 void db_scope_of(PGresult *r, struct db_scope *out);
+void db_scope_head_of(PGresult *r, struct db_scope *out);
 
 /* The text of row, col of r; NULL for SQL NULL. */
 const char *db_val(const PGresult *r, int row, int col);

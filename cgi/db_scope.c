@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-void db_scope_of(PGresult *r, struct db_scope *out)
+void db_scope_head_of(PGresult *r, struct db_scope *out)
 {
 	memset(out, 0, sizeof *out);
 	out->res = r;
@@ -19,7 +19,13 @@ void db_scope_of(PGresult *r, struct db_scope *out)
 	out->ns_allowed = !PQgetisnull(r, 0, DB_ROW_NS_ALLOWED) &&
 	                  PQgetvalue(r, 0, DB_ROW_NS_ALLOWED)[0] == 't';
 	out->col_id = db_val(r, 0, DB_ROW_COL_ID);
-	db_stored_doc(r, 0, DB_ROW_DOC, &out->doc);
+}
+
+void db_scope_of(PGresult *r, struct db_scope *out)
+{
+	db_scope_head_of(r, out);
+	if (out->key_found)
+		db_stored_doc(r, 0, DB_ROW_DOC, &out->doc);
 }
 
 void db_scope_params(const unsigned char *key_hash, const char *ns,
@@ -55,7 +61,7 @@ enum db_status db_resolve_scope(struct db *db, const char *rid,
 	/* Prepared, the join itself; unnamed, public.docapi_scope (the same
 	 * join in PL/pgSQL, whose plan the server keeps). */
 	static const struct db_stmt scope = {
-		"docapi2_scope",
+		"docapi3_scope",
 		"SELECT '-'::\"char\", k.role,"
 		" (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())),"
 		" n.ns_id, (k.namespaces IS NULL OR n.ns_id = ANY (k.namespaces)),"

@@ -212,6 +212,7 @@ void doc_json_write(struct buf *out, const struct doc_texts *t)
 	buf_reserve(out, 256 + strlen(t->sys) + strlen(t->metadata) +
 	            strlen(t->fields) + strlen(t->blobs) +
 	            (t->vector ? strlen(t->vector) : 0) +
+	            (t->vector_names ? strlen(t->vector_names) : 0) +
 	            (t->presigned_urls ? strlen(t->presigned_urls) : 0));
 	buf_puts(out, "{\"document_id\":");
 	put_string(out, t->document_id);
@@ -222,6 +223,8 @@ void doc_json_write(struct buf *out, const struct doc_texts *t)
 	put_members(out, t->fields);
 	if (t->vector)
 		put_field(out, "vector", t->vector);
+	if (t->vector_names)
+		put_field(out, "_vectors", t->vector_names);
 	put_field(out, "document_blobs", t->blobs);
 	if (t->presigned_url) {
 		buf_puts(out, ",\"presigned_url\":");

@@ -28,6 +28,7 @@ struct doc_texts {
 	const char *metadata;        /* object */
 	const char *fields;          /* object: flat user fields */
 	const char *vector;          /* array, or NULL to leave it out */
+	const char *vector_names;    /* `_vectors`: array of strings, or NULL to leave it out */
 	const char *blobs;           /* array */
 	const char *presigned_url;   /* NULL: none */
 	const char *presigned_urls;  /* array text; NULL means [] */

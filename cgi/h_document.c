@@ -35,15 +35,17 @@
 
 /* The texts of a stored row, as PostgreSQL returned them. */
 static void texts_of_row(struct doc_texts *t, const struct stored_doc *row,
-                         const struct call *c)
+                         const char *document_id, const struct call *c)
 {
 	memset(t, 0, sizeof *t);
-	t->document_id = c->params[1];
+	t->document_id = document_id;
 	t->collection_id = c->scope.col_id;
 	t->sys = row->sys;
 	t->metadata = row->metadata;
 	t->fields = row->fields;
 	t->vector = c->query.return_vectors ? row->vector : NULL;
+	if (c->query.return_vector_names)
+		t->vector_names = row->vector_names ? row->vector_names : "[]";
 	t->blobs = row->blobs;
 	t->created_at = row->created_at;
 	t->updated_at = row->updated_at;
@@ -86,8 +88,7 @@ cleanup:
 	return rc;
 }
 
-/* Prefer: return=minimal (RFC 7240), applied: said so in the response. */
-static int prefers_minimal(struct call *c)
+int call_prefers_minimal(struct call *c)
 {
 	int minimal = prefer_return_minimal(c->req->prefer);
 	if (minimal)
@@ -111,6 +112,15 @@ static int precondition_or_412(struct call *c, long long version)
 	return 1;
 }
 
+enum h_result h_reply_row(struct call *c, const struct stored_doc *row,
+                          const char *document_id, int minimal)
+{
+	struct doc_texts t;
+
+	texts_of_row(&t, row, document_id, c);
+	return reply_document(c, &t, row->version, minimal);
+}
+
 enum h_result h_document_get(struct call *c)
 {
 	const struct stored_doc *row = &c->scope.doc;
@@ -130,7 +140,7 @@ enum h_result h_document_get(struct call *c)
 		c->resp->etag = row->version;
 		return H_DONE;
 	}
-	texts_of_row(&t, row, c);
+	texts_of_row(&t, row, c->params[1], c);
 	return reply_document(c, &t, row->version, 0);
 }
 
@@ -266,8 +276,8 @@ static enum h_result patch_general(struct call *c)
 			r = h_of_db(st);
 	}
 	if (r == H_DONE && outcome != ANSWERED) {
-		texts_of_row(&t, &pr.row, c);
-		r = reply_document(c, &t, pr.row.version, prefers_minimal(c));
+		texts_of_row(&t, &pr.row, c->params[1], c);
+		r = reply_document(c, &t, pr.row.version, call_prefers_minimal(c));
 	}
 	if (pr.in_txn)
 		db_rollback(c->db, c->req->request_id); /* nothing written on error */
@@ -325,8 +335,8 @@ static enum h_result reply_fused(struct call *c)
 		http_error(c->resp, 503, "Document is busy, retry shortly", NULL);
 		return H_DONE;
 	}
-	texts_of_row(&t, row, c);
-	return reply_document(c, &t, row->version, prefers_minimal(c));
+	texts_of_row(&t, row, c->params[1], c);
+	return reply_document(c, &t, row->version, call_prefers_minimal(c));
 }
 
 /*
@@ -426,7 +436,7 @@ enum h_result h_document_delete(struct call *c)
 			           http_not_found_details("document", c->params[1]));
 		return H_DONE;
 	}
-	if (prefers_minimal(c)) {
+	if (call_prefers_minimal(c)) {
 		c->resp->status = 204;
 		return H_DONE;
 	}

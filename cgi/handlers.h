@@ -23,6 +23,7 @@
 struct doc_query {
 	int return_url;
 	int return_vectors;
+	int return_vector_names;
 };
 
 /* One request as a handler sees it. Everything is borrowed: the
@@ -67,11 +68,27 @@ const char *call_namespace(const struct call *c);
 int call_refuse_missing(struct call *c);
 enum h_result call_resolve(struct call *c, int *answered);
 
+/* Answers 422 with v's problems once the scope's checks (401, 400, 404 of
+ * the namespace, 403) have passed: the contract puts a body's or query's
+ * problems before the collection's 404. One round trip. */
+enum h_result call_refuse_invalid(struct call *c, struct verrs *v);
+
+/* Shared by the document handlers. call_prefers_minimal(): Prefer:
+ * return=minimal (RFC 7240) was sent (then said applied). h_reply_row():
+ * 200 with the stored row as the document (204 when minimal), written
+ * from its texts; presigns when the query asked. */
+int call_prefers_minimal(struct call *c);
+enum h_result h_reply_row(struct call *c, const struct stored_doc *row,
+                          const char *document_id, int minimal);
+
 enum h_result h_healthz(struct call *c);
 enum h_result h_openapi(struct call *c);
 enum h_result h_document_get(struct call *c);
 enum h_result h_document_patch(struct call *c);
 enum h_result h_document_put(struct call *c);
 enum h_result h_document_delete(struct call *c);
+enum h_result h_document_create(struct call *c);
+enum h_result h_changes(struct call *c);
+enum h_result h_ns_document(struct call *c);
 
 #endif

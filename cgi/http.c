@@ -234,6 +234,7 @@ void http_read_request(struct request *req, const struct http_io *io,
 		TAKE(req->if_match, "HTTP_IF_MATCH");
 		TAKE(req->if_none_match, "HTTP_IF_NONE_MATCH");
 		TAKE(req->prefer, "HTTP_PREFER");
+		TAKE(req->idempotency_key, "HTTP_IDEMPOTENCY_KEY");
 		TAKE(rid, "HTTP_X_REQUEST_ID");
 		TAKE(override, "HTTP_X_HTTP_METHOD_OVERRIDE");
 	}
@@ -343,6 +344,8 @@ void http_error_reset(struct response *resp)
 	resp->etag = 0;
 	resp->allow = 0;
 	resp->preference_applied = NULL;
+	resp->replayed = 0;
+	buf_reset(&resp->location);
 }
 
 void http_response_reset(struct response *resp)
@@ -355,6 +358,7 @@ void http_response_reset(struct response *resp)
 void http_response_free(struct response *resp)
 {
 	buf_free(&resp->body);
+	buf_free(&resp->location);
 }
 
 void http_set_body(struct response *resp, int status, const char *json, size_t len)
@@ -441,6 +445,10 @@ int http_send(const struct request *req, const struct response *resp)
 	}
 	if (resp->preference_applied)
 		buf_printf(&out, "Preference-Applied: %s\r\n", resp->preference_applied);
+	if (resp->location.len)
+		buf_printf(&out, "Location: %s\r\n", resp->location.data);
+	if (resp->replayed)
+		buf_puts(&out, "Idempotent-Replayed: true\r\n");
 	if (status == 401)
 		buf_puts(&out, "WWW-Authenticate: Bearer\r\n");
 	if (status == 503)
@@ -475,6 +483,25 @@ int http_parse_bool(const char *s)
 	if (!strcasecmp(s, "false") || !strcmp(s, "0"))
 		return 0;
 	return -1;
+}
+
+int http_query_int(const char *query, const char *name, long long min,
+                   long long max, long long *out)
+{
+	char value[32];
+	size_t n;
+
+	if (!http_query_param(query, name, value, sizeof value))
+		return 0;
+	n = strlen(value);
+	/* Plain decimal: no sign, no spaces, at most 18 digits (no overflow). */
+	if (n < 1 || n > 18 || strspn(value, "0123456789") != n)
+		return -1;
+	long long v = strtoll(value, NULL, 10);
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 1;
 }
 
 int http_query_param(const char *query, const char *name, char *out, size_t outlen)

@@ -54,6 +54,7 @@ struct request {
 	const char *if_match;
 	const char *if_none_match;
 	const char *prefer;
+	const char *idempotency_key;
 	char request_id[65];
 	/* Body, read to end of stream and capped at the configured limit. */
 	struct buf body;
@@ -68,6 +69,8 @@ struct response {
 	long long etag;           /* > 0: ETag: "<etag>" (a document version) */
 	int allow;                /* methods for Allow (405), 0: none */
 	const char *preference_applied; /* static text for Preference-Applied, or NULL */
+	struct buf location;      /* Location's URL; empty: none (owned, reused) */
+	int replayed;             /* Idempotent-Replayed: true */
 	struct buf body;
 };
 
@@ -134,6 +137,11 @@ int http_parse_bool(const char *s);
  * its value into out (outlen bytes). Returns 1 when found, 0 when absent.
  */
 int http_query_param(const char *query, const char *name, char *out, size_t outlen);
+
+/* Query parameter `name` as a plain decimal integer in [min, max]: 1 and
+ * *out set, 0 when absent, -1 when it is not one. */
+int http_query_int(const char *query, const char *name, long long min,
+                   long long max, long long *out);
 
 /* Percent-decodes s (n bytes) into out (n + 1 bytes); -1 on a bad escape,
  * %00, or invalid UTF-8 in the result. plus_is_space for query strings. */

@@ -20,6 +20,19 @@ static const struct route routes[] = {
 	  R_DOCUMENT | R_DOC_QUERY, doc_patch_check_syntax },
 	{ HTTP_DELETE, "/v1/collections/{}/documents/{}", h_document_delete,
 	  R_AUTH | R_NAMESPACE | R_WRITE | R_COLLECTION | R_DOCUMENT, NULL },
+	{ HTTP_POST, "/v1/collections/{}/documents", h_document_create,
+	  R_AUTH | R_NAMESPACE | R_WRITE | R_BODY_JSON | R_COLLECTION |
+	  R_DOC_QUERY | R_FUSED, NULL },
+	{ HTTP_GET, "/v1/collections/{}/documents/changes", h_changes,
+	  R_AUTH | R_NAMESPACE | R_COLLECTION | R_FUSED, NULL },
+	{ HTTP_GET, "/v1/documents/{}", h_ns_document,
+	  R_AUTH | R_NAMESPACE | R_DOC_QUERY | R_FUSED, NULL },
+	{ HTTP_PATCH, "/v1/documents/{}", h_ns_document,
+	  R_AUTH | R_NAMESPACE | R_WRITE | R_BODY_PATCH | R_DOC_QUERY | R_FUSED,
+	  doc_patch_check_syntax },
+	{ HTTP_PUT, "/v1/documents/{}", h_ns_document,
+	  R_AUTH | R_NAMESPACE | R_WRITE | R_BODY_JSON | R_DOC_QUERY | R_FUSED,
+	  doc_patch_check_syntax },
 	{ 0, NULL, NULL, 0, NULL },
 };
 
@@ -196,6 +209,19 @@ enum h_result call_resolve(struct call *c, int *answered)
 	return r;
 }
 
+enum h_result call_refuse_invalid(struct call *c, struct verrs *v)
+{
+	int answered = 0, flags = c->flags;
+	enum h_result r;
+
+	c->flags &= ~(R_COLLECTION | R_DOCUMENT);
+	r = call_resolve(c, &answered);
+	c->flags = flags;
+	if (r == H_DONE && !answered)
+		verr_respond(v, c->resp);
+	return r;
+}
+
 /* What the checks needing no database found, to be answered in the
  * contract's order once the scope's own checks have passed. */
 struct local {
@@ -241,7 +267,7 @@ static void check_body(struct call *c, const struct route *r, struct verrs *v,
 static void parse_doc_query(const char *query, struct doc_query *q, struct verrs *v)
 {
 	static const char *const names[] = { "return_url", "return_presigned_urls",
-	                                     "return_vectors" };
+	                                     "return_vectors", "return_vector_names" };
 	memset(q, 0, sizeof *q);
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		char value[32];
@@ -253,7 +279,9 @@ static void parse_doc_query(const char *query, struct doc_query *q, struct verrs
 			         "type_error.bool", "query", names[i], NULL, NULL);
 			continue;
 		}
-		if (i == 2)
+		if (i == 3)
+			q->return_vector_names = b;
+		else if (i == 2)
 			q->return_vectors = b;
 		else
 			q->return_url |= b;

@@ -12,6 +12,7 @@ struct stored_doc {
 	long long version;
 	const char *sys, *metadata, *blobs, *fields;
 	const char *vector;          /* NULL when the document has none */
+	const char *vector_names;    /* JSON array of the vectors' sorted names; NULL: none */
 	const char *created_at, *updated_at;  /* RFC 3339 UTC */
 };
 

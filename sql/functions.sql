@@ -1,0 +1,466 @@
+-- functions.sql: the statements of the request path as
+-- functions, so that each request is one call and one round trip, and no
+-- state lives in the session (nothing is prepared on a connection, no
+-- search_path is set): a pooler in transaction mode may hand every call
+-- to another server connection. PL/pgSQL caches the plans of the
+-- statements inside a function per server process, whichever client
+-- reaches it, so the calls are planned once per backend, not per request.
+--
+-- Every name is schema-qualified (public.), and nothing here depends on
+-- the caller's search_path. Touches no row.
+--
+-- docapi-admin migrate runs this file after the numbered migrations
+-- whenever its text has changed, in the same transaction: it first drops
+-- every docapi_ function and type it defines (the docapi_t_ functions
+-- belong to the numbered migrations and their triggers), then creates
+-- them as they are now.
+
+DO $$
+DECLARE
+  f regprocedure;
+BEGIN
+  FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+             JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname = 'public' AND p.proname LIKE 'docapi\_%'
+              AND p.proname NOT LIKE 'docapi\_t\_%' LOOP
+    EXECUTE 'DROP FUNCTION ' || f;
+  END LOOP;
+END
+$$;
+DROP TYPE IF EXISTS public.docapi_row;
+DROP TYPE IF EXISTS public.docapi_found;
+
+-- RFC 7396 JSON Merge Patch of target by patch: objects merge key by key,
+-- null removes a key, anything else replaces. PL/pgSQL, so that its plan
+-- is cached like the others'.
+CREATE FUNCTION public.docapi_merge(p_target jsonb, p_patch jsonb)
+RETURNS jsonb LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  k text;
+  v jsonb;
+  r jsonb;
+BEGIN
+  IF jsonb_typeof(p_patch) IS DISTINCT FROM 'object' THEN
+    RETURN p_patch;
+  END IF;
+  r := CASE WHEN jsonb_typeof(p_target) = 'object' THEN p_target ELSE '{}'::jsonb END;
+  FOR k, v IN SELECT e.key, e.value FROM jsonb_each(p_patch) e LOOP
+    IF jsonb_typeof(v) = 'null' THEN
+      r := r - k;
+    ELSE
+      r := r || jsonb_build_object(k, public.docapi_merge(r -> k, v));
+    END IF;
+  END LOOP;
+  RETURN r;
+END
+$$;
+
+-- A writable column after a merge patch: unchanged when patch is NULL;
+-- `||` when the patch is flat (no nested object, no null: then it is the
+-- same as the merge, and much cheaper); the full merge otherwise.
+CREATE FUNCTION public.docapi_patched(p_col jsonb, p_patch jsonb, p_deep boolean)
+RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN p_patch IS NULL THEN p_col
+              WHEN p_deep THEN public.docapi_merge(p_col, p_patch)
+              ELSE p_col || p_patch END
+$$;
+
+-- The row every request-path function returns: who the key is, what the
+-- path names, and the document (NULL columns where nothing was found).
+-- outcome: 'W' written, 'U' the patch changes nothing (no write), 'M' /
+-- 'F' not written because metadata / a flat field would nest deeper than
+-- the limit, '-' nothing written for a reason the caller reads from the
+-- other columns (key, namespace, role, collection, document, If-Match
+-- version). A create adds 'R' (replayed: the first answer of its
+-- Idempotency-Key), 'C' (the document id is taken), 'K' (the key was
+-- used for another request) and 'X' (the body's collection_id names
+-- another collection).
+CREATE TYPE public.docapi_row AS (
+  outcome     "char",
+  role        text,
+  key_valid   boolean,
+  ns_id       text,
+  ns_allowed  boolean,
+  col_id      text,
+  id          bigint,
+  version     bigint,
+  sys         json,
+  metadata    jsonb,
+  document_blobs json,
+  fields      jsonb,
+  vector      jsonb,
+  vector_names json,
+  created_at  text,
+  updated_at  text,
+  document_id text
+);
+
+-- Authenticates key_hash and resolves namespace (by id or name), collection
+-- (by id or name) and document: GET's one statement, and the scope of
+-- every other route (col and doc NULL when the route names none).
+CREATE FUNCTION public.docapi_scope(p_key bytea, p_ns_id text,
+    p_ns_name text, p_col_id text, p_col_name text, p_doc_id text)
+RETURNS SETOF public.docapi_row LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN QUERY
+  SELECT '-'::"char", k.role,
+         (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())),
+         n.ns_id, (k.namespaces IS NULL OR n.ns_id = ANY (k.namespaces)),
+         c.col_id, d.id, d.version, d.sys, d.metadata, d.document_blobs,
+         d.fields, d.vector, d.vector_names,
+         to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+         to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), d.document_id
+    FROM public.api_keys k
+    LEFT JOIN public.namespaces n ON n.org_pk = k.org_pk
+         AND (n.ns_id = p_ns_id OR n.name = p_ns_name)
+    LEFT JOIN public.collections c ON c.ns_pk = n.id
+         AND (c.col_id = p_col_id OR c.name = p_col_name)
+    LEFT JOIN public.documents d ON d.col_pk = c.id
+         AND d.document_id = p_doc_id
+   WHERE k.key_hash = p_key;
+END
+$$;
+
+-- PATCH with a merge patch that names only writable members, in one call:
+-- authenticates (write role), resolves the path, applies the patch inside
+-- the UPDATE (so concurrent patches of one document serialize on its row
+-- lock and none is lost), and writes only when something changes.
+-- if_version: the version If-Match names, NULL for none. meta / fields:
+-- the merge patch of metadata / of the flat fields (NULL: not touched),
+-- *_deep when it nests objects or holds null (see docapi_patched). blobs:
+-- the new document_blobs (NULL: kept).
+-- Without a write, the scope row tells the caller why: not allowed, not
+-- found, If-Match not matching ('-'), or nothing to change ('U').
+CREATE FUNCTION public.docapi_patch(p_key bytea, p_ns_id text,
+    p_ns_name text, p_col_id text, p_col_name text, p_doc_id text,
+    p_if_version bigint, p_meta jsonb, p_meta_deep boolean, p_blobs json,
+    p_fields jsonb, p_fields_deep boolean, p_max_depth integer)
+RETURNS SETOF public.docapi_row LANGUAGE plpgsql AS $$
+DECLARE
+  r public.docapi_row;
+  -- A member of the document (metadata, a flat field) may nest at most
+  -- p_max_depth - 1 levels, as a request body may nest p_max_depth: a
+  -- container at that level of metadata (one more within fields) is one
+  -- too many. A stored document can be deeper (written by SQL); only
+  -- a patch whose result is no deeper is written.
+  too_deep_m jsonpath := ('strict $.**{' || (p_max_depth - 1) ||
+                          '} ? (@.type() == "object" || @.type() == "array")')::jsonpath;
+  too_deep_f jsonpath := ('strict $.**{' || p_max_depth ||
+                          '} ? (@.type() == "object" || @.type() == "array")')::jsonpath;
+BEGIN
+  -- A concurrent writer between the UPDATE finding nothing to change and
+  -- the re-read below makes the re-read disagree: then try again.
+  FOR attempt IN 1..8 LOOP
+    UPDATE public.documents d
+       SET metadata = public.docapi_patched(d.metadata, p_meta, p_meta_deep),
+           fields = public.docapi_patched(d.fields, p_fields, p_fields_deep),
+           document_blobs = coalesce(p_blobs, d.document_blobs),
+           version = d.version + 1, updated_at = now()
+      FROM public.api_keys k
+      JOIN public.namespaces n ON n.org_pk = k.org_pk
+       AND (n.ns_id = p_ns_id OR n.name = p_ns_name)
+      JOIN public.collections c ON c.ns_pk = n.id
+       AND (c.col_id = p_col_id OR c.name = p_col_name)
+     WHERE k.key_hash = p_key
+       AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
+       AND (k.namespaces IS NULL OR n.ns_id = ANY (k.namespaces))
+       AND k.role IN ('write', 'admin')
+       AND d.col_pk = c.id AND d.document_id = p_doc_id
+       AND (p_if_version IS NULL OR d.version = p_if_version)
+       AND (public.docapi_patched(d.metadata, p_meta, p_meta_deep) IS DISTINCT FROM d.metadata
+            OR public.docapi_patched(d.fields, p_fields, p_fields_deep) IS DISTINCT FROM d.fields
+            OR (p_blobs IS NOT NULL AND p_blobs::jsonb IS DISTINCT FROM d.document_blobs::jsonb))
+       AND (p_meta IS NULL OR NOT jsonb_path_exists(
+              public.docapi_patched(d.metadata, p_meta, p_meta_deep), too_deep_m))
+       AND (p_fields IS NULL OR NOT jsonb_path_exists(
+              public.docapi_patched(d.fields, p_fields, p_fields_deep), too_deep_f))
+    RETURNING 'W'::"char", k.role, true, n.ns_id, true, c.col_id, d.id, d.version,
+              d.sys, d.metadata, d.document_blobs, d.fields, d.vector, d.vector_names,
+              to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+              to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), d.document_id
+      INTO r;
+    IF FOUND THEN
+      RETURN NEXT r;
+      RETURN;
+    END IF;
+    SELECT * INTO r FROM public.docapi_scope(p_key, p_ns_id, p_ns_name, p_col_id,
+                                             p_col_name, p_doc_id);
+    IF NOT FOUND THEN
+      RETURN;  -- no such key
+    END IF;
+    IF r.id IS NULL OR NOT r.key_valid OR NOT r.ns_allowed
+       OR r.role NOT IN ('write', 'admin')
+       OR (p_if_version IS NOT NULL AND r.version <> p_if_version) THEN
+      RETURN NEXT r;
+      RETURN;
+    END IF;
+    IF p_meta IS NOT NULL AND jsonb_path_exists(
+         public.docapi_patched(r.metadata, p_meta, p_meta_deep), too_deep_m) THEN
+      r.outcome := 'M';
+      RETURN NEXT r;
+      RETURN;
+    END IF;
+    IF p_fields IS NOT NULL AND jsonb_path_exists(
+         public.docapi_patched(r.fields, p_fields, p_fields_deep), too_deep_f) THEN
+      r.outcome := 'F';
+      RETURN NEXT r;
+      RETURN;
+    END IF;
+    IF public.docapi_patched(r.metadata, p_meta, p_meta_deep) IS NOT DISTINCT FROM r.metadata
+       AND public.docapi_patched(r.fields, p_fields, p_fields_deep) IS NOT DISTINCT FROM r.fields
+       AND (p_blobs IS NULL OR p_blobs::jsonb IS NOT DISTINCT FROM r.document_blobs::jsonb) THEN
+      r.outcome := 'U';
+      RETURN NEXT r;
+      RETURN;
+    END IF;
+  END LOOP;
+  RETURN NEXT r;  -- outcome '-' with everything found: the caller says busy
+END
+$$;
+
+-- The general write (a JSON Patch, or a merge patch naming read-only
+-- fields, computed by docapi against the version it read): writes the new
+-- columns (NULL keeps one) if the document still has that version.
+CREATE FUNCTION public.docapi_write(p_pk bigint, p_version bigint,
+    p_meta jsonb, p_blobs json, p_fields jsonb)
+RETURNS SETOF public.docapi_row LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN QUERY
+  UPDATE public.documents d
+     SET metadata = coalesce(p_meta, d.metadata),
+         document_blobs = coalesce(p_blobs, d.document_blobs),
+         fields = coalesce(p_fields, d.fields),
+         version = d.version + 1, updated_at = now()
+   WHERE d.id = p_pk AND d.version = p_version
+  RETURNING 'W'::"char", NULL::text, NULL::boolean, NULL::text, NULL::boolean,
+            NULL::text, d.id, d.version, d.sys, d.metadata, d.document_blobs,
+            d.fields, d.vector, d.vector_names,
+            to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+            to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), d.document_id;
+END
+$$;
+
+-- A document by primary key, for the general write's retry after a lost
+-- race; with lock, FOR UPDATE (inside the caller's transaction).
+CREATE FUNCTION public.docapi_reload(p_pk bigint, p_lock boolean)
+RETURNS SETOF public.docapi_row LANGUAGE plpgsql AS $$
+BEGIN
+  IF p_lock THEN
+    PERFORM 1 FROM public.documents d WHERE d.id = p_pk FOR UPDATE;
+  END IF;
+  RETURN QUERY
+  SELECT '-'::"char", NULL::text, NULL::boolean, NULL::text, NULL::boolean,
+         NULL::text, d.id, d.version, d.sys, d.metadata, d.document_blobs,
+         d.fields, d.vector, d.vector_names,
+         to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+         to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), d.document_id
+    FROM public.documents d WHERE d.id = p_pk;
+END
+$$;
+
+-- DELETE of one document (the version If-Match matched, or any: NULL).
+-- Returns the deleted version, or NULL when nothing was deleted.
+CREATE FUNCTION public.docapi_delete(p_pk bigint, p_version bigint)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  v bigint;
+BEGIN
+  DELETE FROM public.documents d
+   WHERE d.id = p_pk AND (p_version IS NULL OR d.version = p_version)
+  RETURNING d.version INTO v;
+  RETURN v;
+END
+$$;
+
+-- Create (contract section 8), in one call and one transaction:
+-- authenticates (write role), resolves the collection, checks that the
+-- body's collection_id names it, claims the Idempotency-Key (NULL: none),
+-- inserts the document. A request with a key another one is creating
+-- waits on the key's unique index for that one to end, then replays its
+-- answer, or creates if it failed (only successes are remembered).
+-- Outcomes: 'W' created, 'R' replayed, 'C' id taken, 'K' key used for
+-- another request, 'X' collection_id names another collection, '-' the
+-- scope says why not.
+CREATE FUNCTION public.docapi_create(p_key bytea, p_ns_id text,
+    p_ns_name text, p_col_id text, p_col_name text, p_doc_id text,
+    p_body_col text, p_idem_key text, p_body_sha bytea, p_ttl integer,
+    p_sys json, p_meta jsonb, p_blobs json, p_fields jsonb, p_vector jsonb,
+    p_vectors jsonb, p_vector_names json)
+RETURNS SETOF public.docapi_row LANGUAGE plpgsql AS $$
+DECLARE
+  r public.docapi_row;
+  v_org bigint;
+  v_col bigint;
+  v_col_name text;
+  ik record;
+BEGIN
+  SELECT '-'::"char", k.role,
+         (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())),
+         n.ns_id, (k.namespaces IS NULL OR n.ns_id = ANY (k.namespaces)),
+         c.col_id, k.org_pk, c.id, c.name
+    INTO r.outcome, r.role, r.key_valid, r.ns_id, r.ns_allowed, r.col_id,
+         v_org, v_col, v_col_name
+    FROM public.api_keys k
+    LEFT JOIN public.namespaces n ON n.org_pk = k.org_pk
+         AND (n.ns_id = p_ns_id OR n.name = p_ns_name)
+    LEFT JOIN public.collections c ON c.ns_pk = n.id
+         AND (c.col_id = p_col_id OR c.name = p_col_name)
+   WHERE k.key_hash = p_key;
+  IF NOT FOUND THEN
+    RETURN;  -- no such key
+  END IF;
+  IF v_col IS NULL OR NOT r.key_valid OR NOT r.ns_allowed
+     OR r.role NOT IN ('write', 'admin') THEN
+    RETURN NEXT r;
+    RETURN;
+  END IF;
+  IF p_body_col IS DISTINCT FROM r.col_id AND p_body_col IS DISTINCT FROM v_col_name THEN
+    r.outcome := 'X';
+    RETURN NEXT r;
+    RETURN;
+  END IF;
+  IF p_idem_key IS NOT NULL THEN
+    INSERT INTO public.idempotency_keys (org_pk, key, col_pk, body_sha256)
+    VALUES (v_org, p_idem_key, v_col, p_body_sha)
+    ON CONFLICT (org_pk, key) DO NOTHING;
+    IF NOT FOUND THEN
+      SELECT * INTO ik FROM public.idempotency_keys i
+       WHERE i.org_pk = v_org AND i.key = p_idem_key FOR UPDATE;
+      IF ik.snapshot IS NOT NULL
+         AND ik.created_at > now() - make_interval(secs => p_ttl) THEN
+        IF ik.col_pk <> v_col OR ik.body_sha256 <> p_body_sha THEN
+          r.outcome := 'K';
+          RETURN NEXT r;
+          RETURN;
+        END IF;
+        r := json_populate_record(r, ik.snapshot);
+        r.outcome := 'R';
+        RETURN NEXT r;
+        RETURN;
+      END IF;
+      -- Expired: this request takes the key over.
+      UPDATE public.idempotency_keys i
+         SET col_pk = v_col, body_sha256 = p_body_sha, created_at = now(),
+             snapshot = NULL
+       WHERE i.org_pk = v_org AND i.key = p_idem_key;
+    END IF;
+  END IF;
+  INSERT INTO public.documents AS d (col_pk, document_id, sys, metadata,
+         document_blobs, fields, vector, vectors, vector_names)
+  VALUES (v_col, p_doc_id, p_sys, p_meta, p_blobs, p_fields, p_vector,
+          coalesce(p_vectors, '{}'::jsonb), p_vector_names)
+  ON CONFLICT (col_pk, document_id) DO NOTHING
+  RETURNING 'W'::"char", r.role, true, r.ns_id, true, r.col_id, d.id, d.version,
+            d.sys, d.metadata, d.document_blobs, d.fields, d.vector, d.vector_names,
+            to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+            to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), d.document_id
+    INTO r;
+  IF NOT FOUND THEN
+    IF p_idem_key IS NOT NULL THEN
+      DELETE FROM public.idempotency_keys i
+       WHERE i.org_pk = v_org AND i.key = p_idem_key;
+    END IF;
+    r.outcome := 'C';
+    RETURN NEXT r;
+    RETURN;
+  END IF;
+  IF p_idem_key IS NOT NULL THEN
+    UPDATE public.idempotency_keys i SET snapshot = row_to_json(r)
+     WHERE i.org_pk = v_org AND i.key = p_idem_key;
+  END IF;
+  RETURN NEXT r;
+END
+$$;
+
+-- The scope of a route that names a collection but no document, and
+-- what the route found: the columns every caller reads first.
+CREATE TYPE public.docapi_found AS (
+  outcome     "char",
+  role        text,
+  key_valid   boolean,
+  ns_id       text,
+  ns_allowed  boolean,
+  col_id      text,
+  found       json,       -- the route's answer, as JSON
+  last_seq    bigint,     -- the change feed's
+  has_more    boolean
+);
+
+-- The change feed of a collection (contract section 14): the documents
+-- and tombstones with seq > since, in seq order, at most p_limit. Takes
+-- the collection's feed lock exclusively first (see docapi_t_feed_lock),
+-- so every seq it can miss is larger than the last one it returns.
+CREATE FUNCTION public.docapi_changes(p_key bytea, p_ns_id text,
+    p_ns_name text, p_col_id text, p_col_name text, p_since bigint,
+    p_limit integer)
+RETURNS SETOF public.docapi_found LANGUAGE plpgsql AS $$
+DECLARE
+  r public.docapi_found;
+  v_col bigint;
+BEGIN
+  SELECT '-'::"char", k.role,
+         (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())),
+         n.ns_id, (k.namespaces IS NULL OR n.ns_id = ANY (k.namespaces)),
+         c.col_id, c.id
+    INTO r.outcome, r.role, r.key_valid, r.ns_id, r.ns_allowed, r.col_id, v_col
+    FROM public.api_keys k
+    LEFT JOIN public.namespaces n ON n.org_pk = k.org_pk
+         AND (n.ns_id = p_ns_id OR n.name = p_ns_name)
+    LEFT JOIN public.collections c ON c.ns_pk = n.id
+         AND (c.col_id = p_col_id OR c.name = p_col_name)
+   WHERE k.key_hash = p_key;
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
+  IF v_col IS NULL OR NOT r.key_valid OR NOT r.ns_allowed THEN
+    RETURN NEXT r;
+    RETURN;
+  END IF;
+  PERFORM public.docapi_t_feed_lock(v_col, true);
+  -- A new statement: its snapshot holds every writer that ended before
+  -- the lock was granted.
+  SELECT json_agg(json_build_object('seq', x.seq, 'document_id', x.document_id,
+                                    'deleted', x.deleted, 'version', x.version)
+                  ORDER BY x.seq) FILTER (WHERE x.n <= p_limit),
+         max(x.seq) FILTER (WHERE x.n <= p_limit),
+         count(*) > p_limit
+    INTO r.found, r.last_seq, r.has_more
+    FROM (SELECT u.*, row_number() OVER (ORDER BY u.seq) AS n
+            FROM (SELECT d.seq, d.document_id, false AS deleted, d.version
+                    FROM public.documents d
+                   WHERE d.col_pk = v_col AND d.seq > p_since
+                  UNION ALL
+                  SELECT t.seq, t.document_id, true, t.version
+                    FROM public.document_tombstones t
+                   WHERE t.col_pk = v_col AND t.seq > p_since
+                   ORDER BY 1
+                   LIMIT p_limit + 1) u) x;
+  r.outcome := 'W';
+  r.found := coalesce(r.found, '[]'::json);
+  r.last_seq := coalesce(r.last_seq, p_since);
+  RETURN NEXT r;
+END
+$$;
+
+-- /v1/documents/{d} (contract section 7): the sorted col_ ids of the
+-- namespace's collections that hold document p_doc_id, in `found`.
+CREATE FUNCTION public.docapi_find(p_key bytea, p_ns_id text,
+    p_ns_name text, p_doc_id text)
+RETURNS SETOF public.docapi_found LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN QUERY
+  SELECT '-'::"char", k.role,
+         (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())),
+         n.ns_id, (k.namespaces IS NULL OR n.ns_id = ANY (k.namespaces)),
+         NULL::text,
+         (SELECT json_agg(c.col_id ORDER BY c.col_id)
+            FROM public.collections c
+            JOIN public.documents d ON d.col_pk = c.id AND d.document_id = p_doc_id
+           WHERE c.ns_pk = n.id),
+         NULL::bigint, NULL::boolean
+    FROM public.api_keys k
+    LEFT JOIN public.namespaces n ON n.org_pk = k.org_pk
+         AND (n.ns_id = p_ns_id OR n.name = p_ns_name)
+   WHERE k.key_hash = p_key;
+END
+$$;

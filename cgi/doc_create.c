@@ -231,7 +231,11 @@ static void take_vectors(struct doc_create *dc, struct json_object *vecs,
 		int dense = is_number_row(val), multi = !dense;
 		size_t rows = json_object_is_type(val, json_type_array)
 		              ? json_object_array_length(val) : 0;
-		size_t width = rows ? json_object_array_length(json_object_array_get_idx(val, 0)) : 0;
+		/* json-c asserts (aborts the worker) on the length of a non-array:
+		 * a dense vector's first element is a number */
+		struct json_object *first = rows ? json_object_array_get_idx(val, 0) : NULL;
+		size_t width = json_object_is_type(first, json_type_array)
+		               ? json_object_array_length(first) : 0;
 		for (size_t r = 0; multi && r < rows; r++) {
 			struct json_object *row = json_object_array_get_idx(val, r);
 			multi = is_number_row(row) && json_object_array_length(row) == width;

@@ -220,3 +220,68 @@ write("jsontext", "escaped", '[{"field": "t", "url": "s3:\\/\\/b\\/x y", "role":
                              '{"url":"https://x/y"}, {}]')
 write("jsontext", "object", '{"a": [1, {"b": "}"}], "c\\"d": null, "e": -1.5e3}')
 write("jsontext", "mixed", '[[],{},"x",1,true,null]')
+
+# ---- create: the body of POST /v1/collections/{c}/documents
+reset("create")
+C = "col_articles"
+step = {"collection_id": C, "feature_extractor_id": "fe_text", "document_id": "doc_p",
+        "timestamp": "2025-10-18T10:30:00Z"}
+create = {
+    "minimal": {"collection_id": C},
+    "dense": {"collection_id": C, "features": [
+        {"feature_extractor_id": "fe_text", "vectors": {"embedding": [0.1, 0.2]}}]},
+    "named_dense": {"collection_id": C, "features": [
+        {"feature_extractor_id": "fe_multi", "vectors": {"a": [0.1], "b": [0.2]}}]},
+    "multi_dense": {"collection_id": C, "features": [
+        {"feature_extractor_id": "fe_colbert",
+         "vectors": {"colbert": [[0.1, 0.2], [0.3, 0.4]]}}]},
+    "sparse": {"collection_id": C, "features": [
+        {"feature_extractor_id": "fe_splade",
+         "vectors": {"indices": [0, 7], "values": [0.5, 0.2]}}]},
+    "all_shapes": {
+        "collection_id": C, "document_id": "doc_seed_1", "document_schema_version": "v2",
+        "root_object_id": "obj_1", "root_bucket_id": "bkt_m", "source_type": "bucket",
+        "source_object_id": "obj_1", "lineage_path": "bkt_m/col_articles",
+        "lineage_chain": [step], "metadata": {"title": "One", "tags": ["a", "b"]},
+        "document_blobs": [{"field": "video", "url": "s3://b/one.mp4", "role": "source",
+                            "type": "video", "size_bytes": 1024}],
+        "source_blobs": [{"blob_id": "b1", "blob_property": "video", "blob_type": "video"}],
+        "internal_metadata": {"ingestion_status": "completed"},
+        "cluster_id": "cl_7", "presigned_url": "ignored",
+        "features": [
+            {"feature_extractor_id": "fe_text", "payload": {"label": "x"},
+             "vectors": {"embedding": [0.1, 0.2]}},
+            {"feature_extractor_id": "fe_multi", "vectors": {"a": [0.1], "b": [0.2]}},
+            {"feature_extractor_id": "fe_colbert",
+             "vectors": {"colbert": [[0.1, 0.2], [0.3, 0.4]]}},
+            {"feature_extractor_id": "fe_splade",
+             "vectors": {"indices": [0, 7], "values": [0.5, 0.2]}}]},
+    "v1_lineage": {"collection_id": C, "document_schema_version": "v1",
+                   "root_object_id": "obj_1", "source_type": "collection",
+                   "source_collection_id": "col_x", "source_document_id": "doc_y",
+                   "lineage_chain": [step, {"collection_id": C, "feature_extractor_id": "f",
+                                            "timestamp": "2025-10-18T10:30:00.25+02:00"}]},
+    # refused: each a 422
+    "read_only": {"collection_id": C, "vector": [1], "lineage": {}, "created_at": "x"},
+    "bad_shapes": {"collection_id": C, "features": [
+        {"feature_extractor_id": "f1", "vectors": {"e": []}},
+        {"feature_extractor_id": "f2", "vectors": {"m": [[1, 2], [3]]}},
+        {"feature_extractor_id": "f3", "vectors": {"x": [1, "a"], "y": [None], "z": ["s"]}},
+        {"feature_extractor_id": "f4", "vectors": {"indices": [1, 1], "values": [1, 2]}},
+        {"feature_extractor_id": "f5", "vectors": {"indices": [-1], "values": [1]}},
+        {"feature_extractor_id": "f6", "vectors": {"indices": [0, 1], "values": [1]}},
+        {"feature_extractor_id": "f7", "vectors": {"a-b": [1], "metadata": [1]}}]},
+    "dup_names": {"collection_id": C, "cluster_id": 1, "features": [
+        {"feature_extractor_id": "f1", "payload": {"cluster_id": 2, "k": 1},
+         "vectors": {"e": [1]}},
+        {"feature_extractor_id": "f2", "payload": {"k": 2}, "vectors": {"e": [2]}}]},
+    "bad_fixed": {"document_id": "doc_a-b", "document_schema_version": "v3",
+                  "source_type": "s3", "metadata": [], "lineage_chain": [
+                      {"collection_id": C, "timestamp": "yesterday"}, 1]},
+}
+for name, body in create.items():
+    write("create", name, json.dumps(body))
+write("create", "not_object", "[]")
+write("create", "long_id", json.dumps({"collection_id": C, "document_id": "doc_" + "a" * 101}))
+write("create", "hostile", json.dumps({"collection_id": C, "metadata": {
+    "'; DROP TABLE documents;--": "\u65e5\u672c", "k": "a\u0000b"}}))

@@ -289,6 +289,7 @@ CREATE FUNCTION public.docapi_create(p_key bytea, p_ns_id text,
 RETURNS SETOF public.docapi_row LANGUAGE plpgsql AS $$
 DECLARE
   r public.docapi_row;
+  w public.docapi_row;
   v_org bigint;
   v_col bigint;
   v_col_name text;
@@ -354,8 +355,8 @@ BEGIN
             d.sys, d.metadata, d.document_blobs, d.fields, d.vector, d.vector_names,
             to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
             to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), d.document_id
-    INTO r;
-  IF NOT FOUND THEN
+    INTO w;
+  IF NOT FOUND THEN  -- (w is all NULL: r keeps the scope)
     IF p_idem_key IS NOT NULL THEN
       DELETE FROM public.idempotency_keys i
        WHERE i.org_pk = v_org AND i.key = p_idem_key;
@@ -365,10 +366,10 @@ BEGIN
     RETURN;
   END IF;
   IF p_idem_key IS NOT NULL THEN
-    UPDATE public.idempotency_keys i SET snapshot = row_to_json(r)
+    UPDATE public.idempotency_keys i SET snapshot = row_to_json(w)
      WHERE i.org_pk = v_org AND i.key = p_idem_key;
   END IF;
-  RETURN NEXT r;
+  RETURN NEXT w;
 END
 $$;
 

@@ -277,13 +277,17 @@ def db_row(doc_id):
 
 
 def db_table_sum():
-    return psql("SELECT md5(coalesce(string_agg(row_to_json(d)::text, ',' "
-                "ORDER BY row_to_json(d)::text), '')) FROM documents d")
+    """One checksum of every table a request may write: documents, the
+    change feed's tombstones and the remembered Idempotency-Keys."""
+    parts = ["(SELECT md5(coalesce(string_agg(row_to_json(t)::text, ',' "
+             "ORDER BY row_to_json(t)::text), '')) FROM %s t)" % table
+             for table in ("documents", "document_tombstones", "idempotency_keys")]
+    return psql("SELECT " + " || ".join(parts))
 
 
 class unchanged:
-    """with unchanged(doc_id): ... asserts the document row and the whole
-    documents table are byte-for-byte the same afterwards."""
+    """with unchanged(doc_id): ... asserts the document row and every table
+    of db_table_sum() are byte-for-byte the same afterwards."""
 
     def __init__(self, doc_id=None):
         self.doc_id = doc_id
@@ -421,6 +425,13 @@ TESTS = []
 def test(fn):
     TESTS.append(fn)
     return fn
+
+
+def test_last(fn):
+    """A test that runs after all others, route files included (it restarts
+    PostgreSQL)."""
+    fn.runs_last = True
+    return test(fn)
 
 
 RFC3339_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -1703,7 +1714,7 @@ def admin_export_roundtrip():
 
 # ---- database outage (keep last: it restarts PostgreSQL)
 
-@test
+@test_last
 def database_down_503_then_recovers_in_same_workers():
     doc = new_doc()
     expect_ok(get(doc))
@@ -1783,6 +1794,7 @@ def load_route_tests():
 def main(argv):
     global VERBOSE, SEED
     load_route_tests()
+    TESTS.sort(key=lambda t: getattr(t, "runs_last", False))  # stable
     filters = []
     stop_first = False
     args = list(argv)

@@ -231,3 +231,18 @@ enum db_status db_find_doc(struct db *db, const char *rid,
 	};
 	return found_call(db, rid, &find, values, lengths, formats, 1, out);
 }
+
+enum db_status db_lineage(struct db *db, const char *rid,
+                          const unsigned char *key_hash, const char *ns,
+                          const char *col, const char *doc, struct db_found *out)
+{
+	const char *values[DB_SCOPE_NPARAMS];
+	int lengths[DB_SCOPE_NPARAMS], formats[DB_SCOPE_NPARAMS];
+
+	db_scope_params(key_hash, ns, col, doc, values, lengths, formats);
+	static const struct db_stmt lineage = {
+		"docapi3_lineage", "SELECT * FROM public.docapi_lineage($1, $2, $3, $4, $5, $6)",
+		DB_SCOPE_NPARAMS, NULL,
+	};
+	return found_call(db, rid, &lineage, values, lengths, formats, 1, out);
+}

@@ -104,6 +104,12 @@ enum db_status db_changes(struct db *db, const char *rid,
                           const char *col, long long since, int limit,
                           struct db_found *out);
 
+/* The lineage of document doc of col (public.docapi_lineage): out->found
+ * is the response's JSON; scope.outcome 'N' when col has no such document. */
+enum db_status db_lineage(struct db *db, const char *rid,
+                          const unsigned char *key_hash, const char *ns,
+                          const char *col, const char *doc, struct db_found *out);
+
 /* The collections of ns that hold document doc (public.docapi_find):
  * out->found is a JSON array of their sorted col_ ids, NULL for none. */
 enum db_status db_find_doc(struct db *db, const char *rid,

@@ -90,5 +90,6 @@ enum h_result h_document_delete(struct call *c);
 enum h_result h_document_create(struct call *c);
 enum h_result h_changes(struct call *c);
 enum h_result h_ns_document(struct call *c);
+enum h_result h_lineage(struct call *c);
 
 #endif

@@ -25,6 +25,8 @@ static const struct route routes[] = {
 	  R_DOC_QUERY | R_FUSED, NULL },
 	{ HTTP_GET, "/v1/collections/{}/documents/changes", h_changes,
 	  R_AUTH | R_NAMESPACE | R_COLLECTION | R_FUSED, NULL },
+	{ HTTP_GET, "/v1/collections/{}/documents/{}/lineage", h_lineage,
+	  R_AUTH | R_NAMESPACE | R_COLLECTION | R_FUSED, NULL },
 	{ HTTP_GET, "/v1/documents/{}", h_ns_document,
 	  R_AUTH | R_NAMESPACE | R_DOC_QUERY | R_FUSED, NULL },
 	{ HTTP_PATCH, "/v1/documents/{}", h_ns_document,

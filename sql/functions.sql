@@ -465,3 +465,124 @@ BEGIN
    WHERE k.key_hash = p_key;
 END
 $$;
+
+-- The lineage of one document (contract section 13), as the response's
+-- JSON in `found`: its stored lineage members, the chain from the root
+-- object through each ancestor to it, and its children. Ancestors are
+-- followed through source_document_id / source_collection_id inside the
+-- namespace, at most 64 steps; one that is not there ends the walk with
+-- found: false, and so does a cycle. Outcome 'W', or 'N' when the
+-- document is not in the collection, '-' when the scope says why not.
+CREATE FUNCTION public.docapi_lineage(p_key bytea, p_ns_id text,
+    p_ns_name text, p_col_id text, p_col_name text, p_doc_id text)
+RETURNS SETOF public.docapi_found LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  r public.docapi_found;
+  v_ns bigint;
+  v_col_name text;
+  d public.documents%ROWTYPE;
+  p public.documents%ROWTYPE;
+  p_col text;
+  cur_doc text;
+  cur_col text;
+  seen bigint[];
+  steps json[] := '{}';
+  head text := '';
+  children json;
+  out text;
+  chain_json json;
+BEGIN
+  SELECT '-'::"char", k.role,
+         (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())),
+         n.ns_id, (k.namespaces IS NULL OR n.ns_id = ANY (k.namespaces)),
+         c.col_id, n.id, c.name
+    INTO r.outcome, r.role, r.key_valid, r.ns_id, r.ns_allowed, r.col_id,
+         v_ns, v_col_name
+    FROM public.api_keys k
+    LEFT JOIN public.namespaces n ON n.org_pk = k.org_pk
+         AND (n.ns_id = p_ns_id OR n.name = p_ns_name)
+    LEFT JOIN public.collections c ON c.ns_pk = n.id
+         AND (c.col_id = p_col_id OR c.name = p_col_name)
+   WHERE k.key_hash = p_key;
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
+  IF r.col_id IS NULL OR NOT r.key_valid OR NOT r.ns_allowed THEN
+    RETURN NEXT r;
+    RETURN;
+  END IF;
+  SELECT x.* INTO d FROM public.documents x
+    JOIN public.collections c ON c.id = x.col_pk
+   WHERE c.col_id = r.col_id AND x.document_id = p_doc_id;
+  IF NOT FOUND THEN
+    r.outcome := 'N';
+    RETURN NEXT r;
+    RETURN;
+  END IF;
+  -- Ancestors, nearest first, each prepended: the chain is root first.
+  seen := ARRAY[d.id];
+  cur_doc := d.source_document_id;
+  cur_col := d.source_collection_id;
+  FOR i IN 1..64 LOOP
+    EXIT WHEN cur_doc IS NULL;
+    SELECT x.id, x.source_document_id, x.source_collection_id, c.col_id
+      INTO p.id, p.source_document_id, p.source_collection_id, p_col
+      FROM public.documents x
+      JOIN public.collections c ON c.id = x.col_pk
+     WHERE c.ns_pk = v_ns AND (c.col_id = cur_col OR c.name = cur_col)
+       AND x.document_id = cur_doc
+     LIMIT 1;
+    IF NOT FOUND THEN
+      steps := json_build_object('document_id', cur_doc, 'collection_id', cur_col,
+                                 'found', false) || steps;
+      EXIT;
+    END IF;
+    EXIT WHEN p.id = ANY (seen);  -- a cycle
+    steps := json_build_object('document_id', cur_doc, 'collection_id', p_col,
+                               'found', true) || steps;
+    seen := seen || p.id;
+    cur_doc := p.source_document_id;
+    cur_col := p.source_collection_id;
+  END LOOP;
+  IF d.root_object_id IS NOT NULL THEN
+    steps := CASE WHEN d.sys -> 'root_bucket_id' IS NULL
+                  THEN json_build_object('object_id', d.root_object_id)
+                  ELSE json_build_object('object_id', d.root_object_id,
+                                         'bucket_id', d.sys -> 'root_bucket_id') END
+             || steps;
+  END IF;
+  steps := steps || json_build_object('document_id', d.document_id,
+                                      'collection_id', r.col_id);
+  SELECT json_agg(json_build_object('document_id', ch.document_id,
+                                    'collection_id', ch.col_id)
+                  ORDER BY ch.col_id, ch.document_id)
+    INTO children
+    FROM (SELECT x.document_id, c.col_id FROM public.documents x
+            JOIN public.collections c ON c.id = x.col_pk
+           WHERE x.source_document_id = d.document_id
+             AND x.source_collection_id IN (r.col_id, v_col_name)
+             AND c.ns_pk = v_ns
+           ORDER BY c.col_id, x.document_id
+           LIMIT 1000) ch;
+  out := '{"document_id":' || to_json(d.document_id)::text ||
+         ',"collection_id":' || to_json(r.col_id)::text;
+  IF d.sys -> 'root_object_id' IS NOT NULL THEN
+    out := out || ',"root_object_id":' || (d.sys -> 'root_object_id')::text;
+  END IF;
+  IF d.sys -> 'root_bucket_id' IS NOT NULL THEN
+    out := out || ',"root_bucket_id":' || (d.sys -> 'root_bucket_id')::text;
+  END IF;
+  IF d.sys -> 'lineage_path' IS NOT NULL THEN
+    out := out || ',"lineage_path":' || (d.sys -> 'lineage_path')::text;
+  END IF;
+  chain_json := coalesce(d.sys -> 'lineage_chain', d.sys -> 'lineage' -> 'lineage_chain');
+  IF chain_json IS NOT NULL THEN
+    out := out || ',"lineage_chain":' || chain_json::text;
+  END IF;
+  out := out || ',"chain":' || array_to_json(steps)::text ||
+         ',"children":' || coalesce(children, '[]'::json)::text || '}';
+  r.outcome := 'W';
+  r.found := out::json;
+  RETURN NEXT r;
+END
+$$;

@@ -38,13 +38,29 @@ static const struct route routes[] = {
 	{ 0, NULL, NULL, 0, NULL },
 };
 
+/* The literal segments after .../documents/ that are routes, never
+ * document ids (contract section 6): a variable segment there does not
+ * match them, so .../documents/batch/lineage is no route at all. */
+static int is_reserved_segment(const char *prev, size_t prevlen, const char *seg)
+{
+	static const char *const names[] = { "list", "batch", "bulk", "aggregate", "changes" };
+
+	if (prevlen != 9 || strncmp(prev, "documents", 9) != 0)
+		return 0;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(seg, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* How specific a pattern that matches the segments is (literal segments
  * weigh more the further left they are), or -1 when it does not match.
  * Variable segments go to params. */
 static int pattern_matches(const char *pattern, char *const *segs, int nsegs,
                            const char **params)
 {
-	const char *p = pattern;
+	const char *p = pattern, *prev = "";
+	size_t prevlen = 0;
 	int i = 0, np = 0, weight = 0;
 
 	while (*p == '/') {
@@ -52,13 +68,17 @@ static int pattern_matches(const char *pattern, char *const *segs, int nsegs,
 		size_t len = end ? (size_t)(end - p - 1) : strlen(p + 1);
 		if (i >= nsegs)
 			return -1;
-		if (len == 2 && p[1] == '{' && p[2] == '}')
+		if (len == 2 && p[1] == '{' && p[2] == '}') {
+			if (is_reserved_segment(prev, prevlen, segs[i]))
+				return -1;
 			params[np++] = segs[i];
-		else if (strlen(segs[i]) != len || strncmp(segs[i], p + 1, len) != 0)
+		} else if (strlen(segs[i]) != len || strncmp(segs[i], p + 1, len) != 0)
 			return -1;
 		else
 			weight |= 1 << (HTTP_MAX_SEGS - 1 - i);
 		i++;
+		prev = p + 1;
+		prevlen = len;
 		if (!end)
 			break;
 		p = end;

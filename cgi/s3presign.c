@@ -1,13 +1,11 @@
 /* s3presign.c: SigV4 query presigning of S3 GET URLs (see s3presign.h) */
 
-/* SHA-256 through the low-level API: a SHA256_CTX is a plain struct, so the
- * HMAC pads of a signing key are computed once and each URL starts from a
- * struct copy, with no per-call EVP dispatch or allocation (an EVP_MD_CTX or
- * EVP_MAC_CTX copy allocates in OpenSSL 3.0). The API is deprecated in 3.0
- * but present; this file is the only user, hence the suppression here. */
+/* SHA-256 through the low-level API (see hmac.h): the HMAC pads of a
+ * signing key are computed once and each URL starts from a struct copy. */
 #define OPENSSL_SUPPRESS_DEPRECATED
 
 #include "s3presign.h"
+#include "hmac.h"
 #include "util.h"
 
 #include <stdint.h>
@@ -21,12 +19,6 @@
 #define CACHE_SLOTS 8
 #define ALGO "AWS4-HMAC-SHA256"
 #define SCOPE_TAIL "/s3/aws4_request"
-
-/* HMAC-SHA256 with one key: the hash states after the key block XOR ipad
- * and XOR opad (RFC 2104). Secret-equivalent: wipe with OPENSSL_cleanse. */
-struct hmac_key {
-	SHA256_CTX inner, outer;
-};
 
 /* One derived key and what it was derived from. The secret is kept to find
  * the key again by comparison (a hash of it on every URL cost a SHA-256 and
@@ -177,57 +169,6 @@ void presign_debug_free(struct presign_debug *dbg)
 	memset(dbg, 0, sizeof(*dbg));
 }
 
-/* Prepares h for HMAC-SHA256 under key (any length: a key longer than the
- * 64-byte block is hashed first, as RFC 2104 says). */
-static void hmac_init(struct hmac_key *h, const void *key, size_t klen)
-{
-	unsigned char block[SHA256_CBLOCK], pad[SHA256_CBLOCK];
-	size_t i;
-
-	memset(block, 0, sizeof(block));
-	if (klen > SHA256_CBLOCK)
-		util_sha256(key, klen, block);
-	else
-		memcpy(block, key, klen);
-	for (i = 0; i < SHA256_CBLOCK; i++)
-		pad[i] = block[i] ^ 0x36;
-	SHA256_Init(&h->inner);
-	SHA256_Update(&h->inner, pad, SHA256_CBLOCK);
-	for (i = 0; i < SHA256_CBLOCK; i++)
-		pad[i] = block[i] ^ 0x5c;
-	SHA256_Init(&h->outer);
-	SHA256_Update(&h->outer, pad, SHA256_CBLOCK);
-	OPENSSL_cleanse(block, sizeof(block));
-	OPENSSL_cleanse(pad, sizeof(pad));
-}
-
-/* Completes an HMAC: `inner` is a copy of h->inner that has absorbed the
- * message; it is consumed (left wiped). */
-static void hmac_final(const struct hmac_key *h, SHA256_CTX *inner,
-                       unsigned char out[32])
-{
-	SHA256_CTX outer = h->outer;
-	unsigned char ihash[32];
-
-	SHA256_Final(ihash, inner);
-	SHA256_Update(&outer, ihash, sizeof(ihash));
-	SHA256_Final(out, &outer);
-}
-
-/* out = HMAC-SHA256(key, msg); out may alias key. */
-static void hmac(const void *key, size_t klen, const void *msg, size_t mlen,
-                 unsigned char out[32])
-{
-	struct hmac_key h;
-	SHA256_CTX inner;
-
-	hmac_init(&h, key, klen);
-	inner = h.inner;
-	SHA256_Update(&inner, msg, mlen);
-	hmac_final(&h, &inner, out);
-	OPENSSL_cleanse(&h, sizeof(h));
-}
-
 /* Finds or derives kSigning for (secret, date, region); the slot's HMAC pads
  * are ready for the string to sign. A slot matches only when its secret is
  * byte for byte the same, so rotated credentials (even at the same address
@@ -263,10 +204,10 @@ static struct slot *signing_slot(struct presign_cache *c, const char *secret,
 	OPENSSL_cleanse(s, sizeof(*s));	/* the previous secret may be longer */
 	memcpy(kbuf, "AWS4", 4);
 	memcpy(kbuf + 4, secret, slen);
-	hmac(kbuf, 4 + slen, date, 8, k);
-	hmac(k, 32, region, strlen(region), k);
-	hmac(k, 32, "s3", 2, k);
-	hmac(k, 32, "aws4_request", 12, k);
+	hmac_sha256(kbuf, 4 + slen, date, 8, k);
+	hmac_sha256(k, 32, region, strlen(region), k);
+	hmac_sha256(k, 32, "s3", 2, k);
+	hmac_sha256(k, 32, "aws4_request", 12, k);
 	OPENSSL_cleanse(kbuf, 4 + slen);
 	memcpy(s->secret, secret, slen);
 	s->slen = slen;

@@ -59,6 +59,7 @@ trap 'rm -rf "$OUT"' EXIT
 build() { # TREE OUTPUT: the bench of source tree TREE
     local extra=()  # jsontext.c: trees from 1256a46 on
     [ -f "$1/cgi/jsontext.c" ] && extra=("$1/cgi/jsontext.c")
+    [ -f "$1/cgi/hmac.c" ] && extra+=("$1/cgi/hmac.c")  # split from s3presign.c
     # the document code: one docview.c before the split, doc*.c after it
     if [ -f "$1/cgi/docview.c" ]; then
         extra+=("$1/cgi/docview.c")

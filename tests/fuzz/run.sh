@@ -87,7 +87,7 @@ build() {
             srcs="$C/jsonpatch.c $C/body.c $C/http.c $C/problems.c $C/util.c"
             libs="$LIBS_JSON $LIBS_SSL -lm" ;;
         s3presign)
-            srcs="$C/s3presign.c $C/util.c"
+            srcs="$C/s3presign.c $C/hmac.c $C/util.c"
             libs="$LIBS_SSL" ;;
         config)
             srcs="$C/config.c $C/log.c $C/util.c"

@@ -75,6 +75,8 @@ run_suite "integration tests through PgBouncer (transaction pooling, pool of 2)"
 run_suite "scale-out (PgBouncer session mode, restarts; streaming replica; two hosts)" \
     tests/integration/run_scaleout.sh
 run_suite "presigning (s3rver verifying SigV4, fake IMDSv2/ECS)" tests/integration/run_presign.sh
+run_suite "upgrade: migration 003 on a database of the previous schema (9f32c38)" \
+    tests/integration/run_migrate.sh
 run_suite "API reference in a browser (/docs, headless Chromium)" tests/docs/run.sh
 run_suite "hostile input battery" tests/integration/run_hostile.sh
 run_suite "server matrix (lighttpd, Apache fcgid/proxy_fcgi/CGI, nginx)" \

@@ -64,15 +64,22 @@ SQL_VARIANTS = [
 _TABLES = []
 
 
+# Tables a request may write; every one must be in the checksum (it takes
+# every table of the public schema, so tables a later migration adds are in
+# it too; these must be).
+_WRITTEN_TABLES = ("documents", "api_keys", "document_tombstones", "idempotency_keys")
+
+
 def db_sum(except_doc=None):
     """md5 per table over every row (row_to_json), all tables of the public
-    schema; documents may leave out one document_id."""
+    schema (sql/003_lifecycle.sql's document_tombstones and idempotency_keys
+    included); documents may leave out one document_id."""
     if not _TABLES:
         names = T.psql("SELECT string_agg(tablename, ',' ORDER BY tablename) "
                        "FROM pg_tables WHERE schemaname = 'public'")
         _TABLES.extend(n for n in names.split(",") if n)
-        T.check("documents" in _TABLES and "api_keys" in _TABLES,
-                "unexpected schema: %r" % _TABLES)
+        T.check(all(t in _TABLES for t in _WRITTEN_TABLES),
+                "unexpected schema (want %r): %r" % (_WRITTEN_TABLES, _TABLES))
     parts = []
     for t in _TABLES:
         where = ""
@@ -1267,6 +1274,553 @@ add_reject("order_syntax_beats_missing_document",
 add_reject("order_precondition_beats_readonly",
            lambda: patch('{"document_id":"doc_x"}', headers=[("If-Match", '"0"')]), 412,
            "PreconditionFailedError")
+
+
+# ---- 14. create: POST /v1/collections/{c}/documents (contract section 8)
+#
+# Every refused create writes nothing: no document, no tombstone removed,
+# no Idempotency-Key remembered (db_sum covers every public table, the
+# tables of sql/003_lifecycle.sql included; the change feed's sequence is
+# not a table: a refused create may leave a gap in it, which the feed
+# allows). Bodies are built when the case runs (C: the articles
+# collection's col_ id).
+
+def create(body, col=None, key=T.DEFAULT, ns=T.DEFAULT, ctype="application/json", headers=(),
+           query=""):
+    """POST of a create body (a JSON value, or bytes/str sent as they are)."""
+    h = []
+    key = T.SEED["key_write"] if key is T.DEFAULT else key
+    ns = "production" if ns is T.DEFAULT else ns
+    if key is not None:
+        h.append(("Authorization", "Bearer " + key))
+    if ns is not None:
+        h.append(("X-Namespace", ns))
+    if ctype is not None:
+        h.append(("Content-Type", ctype))
+    h.extend(headers)
+    if not isinstance(body, (bytes, str)):
+        body = json.dumps(body)
+    path = "/v1/collections/%s/documents" % (col or T.SEED["col_articles"])
+    return T.request("POST", path + ("?" + query if query else ""), h, body)
+
+
+def cbody(**extra):
+    """A valid create body for the articles collection, plus extra."""
+    b = {"collection_id": T.SEED["col_articles"], "metadata": {"title": "hostile create"}}
+    b.update(extra)
+    return b
+
+
+def feature(fe, vectors=None, payload=None):
+    f = {"feature_extractor_id": fe}
+    if vectors is not None:
+        f["vectors"] = vectors
+    if payload is not None:
+        f["payload"] = payload
+    return f
+
+
+def add_create_reject(name, make, status, etype=None, loc=None, vtype=None, details=None, **kw):
+    """make(): the body (called when the case runs); kw: create()'s."""
+    add_reject("create_" + name, lambda: create(make(), **kw), status, etype, loc=loc,
+               vtype=vtype, details=details)
+
+
+def _feat_loc(i):
+    return ["body", "features", i, "vectors"]
+
+
+# not an object (JSON null is no body at all, as on every route)
+add_create_reject("body_array", lambda: [], 422, loc=BODY, vtype="type_error.dict")
+add_create_reject("body_array_of_body", lambda: [cbody()], 422, loc=BODY, vtype="type_error.dict")
+add_create_reject("body_string", lambda: '"x"', 422, loc=BODY, vtype="type_error.dict")
+add_create_reject("body_number", lambda: 1, 422, loc=BODY, vtype="type_error.dict")
+add_create_reject("body_null", lambda: None, 422, loc=BODY, vtype="type_error.none.not_allowed")
+add_create_reject("body_empty", lambda: b"", 422, loc=BODY, vtype="value_error.missing")
+add_create_reject("body_malformed", lambda: b'{"collection_id":', 422, loc=BODY, vtype=JDEC)
+
+# collection_id: required, the path's collection
+add_create_reject("collection_id_missing", lambda: {"metadata": {}}, 422,
+                  loc=["body", "collection_id"], vtype="value_error.missing")
+add_create_reject("collection_id_number", lambda: cbody(collection_id=7), 422,
+                  loc=["body", "collection_id"], vtype="type_error.str")
+add_create_reject("collection_id_null", lambda: cbody(collection_id=None), 422,
+                  loc=["body", "collection_id"], vtype="type_error.str")
+for _name, _cid in [("other_namespace", lambda: T.SEED["col_staging"]),
+                    ("other_organization", lambda: T.SEED["col_b"]),
+                    ("unknown", lambda: "col_nope"),
+                    ("sql", lambda: SQL),
+                    ("case_differs", lambda: T.SEED["col_articles"].upper()),
+                    ("name_with_space", lambda: "articles ")]:
+    add_create_reject("collection_id_" + _name,
+                      (lambda f: lambda: cbody(collection_id=f()))(_cid), 422,
+                      loc=["body", "collection_id"], vtype="value_error.collection_id")
+
+# document_id: ^doc_[A-Za-z0-9_]{1,100}$
+for _name, _id in [("101_chars", "doc_" + "a" * 101), ("x", "x"), ("dash", "doc_a-b"),
+                   ("prefix_only", "doc_"), ("uppercase_prefix", "DOC_a"),
+                   ("space", "doc_a b"), ("sql", "doc_" + SQL), ("slash", "doc_a/b"),
+                   ("unicode", "doc_\u00e9"), ("number", 5), ("null", None),
+                   ("4k", "doc_" + "a" * 4096)]:
+    add_create_reject("document_id_" + _name, (lambda d: lambda: cbody(document_id=d))(_id),
+                      422, loc=["body", "document_id"], vtype="value_error.str.regex")
+# an id that exists: 409, and the existing document stays as it was
+add_create_reject("document_id_exists_409", lambda: cbody(document_id="doc_seed1"), 409,
+                  "ConflictError", details={"resource": "document", "id": "doc_seed1"})
+
+# fields the server sets: 422 naming each
+for _field, _val in [("vector", [0.1, 0.2]), ("lineage", {"root_object_id": "obj_x"}),
+                     ("created_at", "2025-10-18T10:30:00Z"), ("updated_at", SQL)]:
+    add_create_reject("read_only_" + _field, (lambda f, v: lambda: cbody(**{f: v}))(_field, _val),
+                      422, loc=["body", _field], vtype="value_error.read_only")
+
+
+def _all_read_only():
+    r = create(cbody(vector=[1], lineage={}, created_at="x", updated_at="y"))
+    detail = T.expect_422(r, ["body", "vector"], ["body", "lineage"], ["body", "created_at"],
+                          ["body", "updated_at"])
+    T.eq(len(detail), 4, "one problem per read-only field: %r" % detail)
+
+
+def _run_all_read_only():
+    with db_unchanged():
+        _all_read_only()
+
+
+CASES.append(("create_read_only_all_four_listed", _run_all_read_only))
+
+# vectors: Mixpeek's four shapes, checked
+VBAD = "value_error.vector"
+VSPARSE = "value_error.sparse_vector"
+VNAME = "value_error.vector_name"
+for _name, _feats, _i, _vt in [
+        ("empty_array", [feature("fe", {"e": []})], 0, VBAD),
+        ("mixed_types", [feature("fe", {"e": [0.1, "0.2"]})], 0, VBAD),
+        ("mixed_bool", [feature("fe", {"e": [0.1, True]})], 0, VBAD),
+        ("null_element", [feature("fe", {"e": [None]})], 0, VBAD),
+        ("string_elements", [feature("fe", {"e": ["a", "b"]})], 0, VBAD),
+        ("object_element", [feature("fe", {"e": [{"x": 1}]})], 0, VBAD),
+        ("scalar", [feature("fe", {"e": 0.5})], 0, VBAD),
+        ("ragged_multi_dense", [feature("fe", {"m": [[0.1, 0.2], [0.3]]})], 0, VBAD),
+        ("multi_dense_empty_row", [feature("fe", {"m": [[], []]})], 0, VBAD),
+        ("multi_dense_mixed_rows", [feature("fe", {"m": [[0.1], 0.2]})], 0, VBAD),
+        ("multi_dense_row_of_strings", [feature("fe", {"m": [[0.1], ["x"]]})], 0, VBAD),
+        ("three_levels", [feature("fe", {"m": [[[0.1]]]})], 0, VBAD),
+        ("sparse_duplicate_indices", [feature("fe", {"indices": [3, 3], "values": [0.1, 0.2]})],
+         0, VSPARSE),
+        ("sparse_negative_index", [feature("fe", {"indices": [-1], "values": [0.1]})], 0, VSPARSE),
+        ("sparse_fraction_index", [feature("fe", {"indices": [1.5], "values": [0.1]})], 0, VSPARSE),
+        ("sparse_string_index", [feature("fe", {"indices": ["1"], "values": [0.1]})], 0, VSPARSE),
+        ("sparse_lengths_differ", [feature("fe", {"indices": [0, 1], "values": [0.1]})], 0,
+         VSPARSE),
+        ("sparse_empty", [feature("fe", {"indices": [], "values": []})], 0, VSPARSE),
+        ("sparse_string_value", [feature("fe", {"indices": [0], "values": ["x"]})], 0, VSPARSE),
+        ("name_with_dash", [feature("fe", {"a-b": [0.1]})], 0, VNAME),
+        ("name_with_space", [feature("fe", {"a b": [0.1]})], 0, VNAME),
+        ("name_sql", [feature("fe", {SQL: [0.1]})], 0, VNAME),
+        ("name_empty", [feature("fe", {"": [0.1]})], 0, VNAME),
+        ("name_129_chars", [feature("fe", {"v" * 129: [0.1]})], 0, VNAME),
+        ("name_unicode", [feature("fe", {"v\u00e9": [0.1]})], 0, VNAME),
+        ("name_is_metadata", [feature("fe", {"metadata": [0.1]})], 0, VNAME),
+        ("name_is_vector", [feature("fe", {"vector": [0.1]})], 0, VNAME),
+        ("name_is_document_id", [feature("fe", {"document_id": [0.1]})], 0, VNAME),
+        # a sparse vector is named after its feature extractor
+        ("sparse_name_bad", [feature("fe-x", {"indices": [0], "values": [0.1]})], 0, VNAME),
+        ("sparse_name_is_field", [feature("created_at", {"indices": [0], "values": [0.1]})], 0,
+         VNAME),
+        ("name_twice_in_two_features", [feature("fe1", {"e": [0.1]}),
+                                        feature("fe2", {"e": [0.2]})], 1, VNAME),
+        ("name_twice_dense_and_multi", [feature("fe1", {"e": [0.1]}),
+                                        feature("fe2", {"e": [[0.2]]})], 1, VNAME),
+        ("sparse_name_twice", [feature("fe1", {"indices": [0], "values": [0.1]}),
+                               feature("fe1", {"indices": [1], "values": [0.2]})], 1, VNAME),
+        ("sparse_name_is_a_dense_name", [feature("fe1", {"fe2": [0.1]}),
+                                         feature("fe2", {"indices": [1], "values": [0.2]})], 1,
+         VNAME)]:
+    add_create_reject("vector_" + _name, (lambda f: lambda: cbody(features=f))(_feats), 422,
+                      loc=_feat_loc(_i), vtype=_vt)
+add_create_reject("vectors_not_object",
+                  lambda: cbody(features=[feature("fe", [0.1, 0.2])]), 422,
+                  loc=_feat_loc(0), vtype="type_error.dict")
+add_create_reject("features_not_array", lambda: cbody(features={"fe": 1}), 422,
+                  loc=["body", "features"], vtype="type_error.list")
+add_create_reject("feature_not_object", lambda: cbody(features=["fe"]), 422,
+                  loc=["body", "features", 0], vtype="type_error.dict")
+add_create_reject("feature_without_extractor", lambda: cbody(features=[{"vectors": {"e": [1]}}]),
+                  422, loc=["body", "features", 0, "feature_extractor_id"],
+                  vtype="value_error.missing")
+# numbers a vector cannot hold: JSON has no NaN/Infinity, 1e400 is no double
+for _name, _text in [("nan", "NaN"), ("infinity", "Infinity"), ("1e400", "1e400")]:
+    add_create_reject("vector_number_" + _name, (lambda t: lambda: (
+        '{"collection_id":"%s","features":[{"feature_extractor_id":"fe",'
+        '"vectors":{"e":[0.1,%s]}}]}' % (T.SEED["col_articles"], t)))(_text), 422, loc=BODY,
+        vtype="value_error.number")
+
+# payload keys become flat fields: a key set twice is refused
+add_create_reject("payload_key_in_two_features", lambda: cbody(features=[
+    feature("fe1", payload={"label": "a"}), feature("fe2", payload={"label": "b"})]), 422,
+    loc=["body", "features", 1, "payload"], vtype="value_error.duplicate")
+add_create_reject("payload_key_also_top_level", lambda: cbody(label="top", features=[
+    feature("fe1", payload={"label": "a"})]), 422,
+    loc=["body", "features", 0, "payload"], vtype="value_error.duplicate")
+add_create_reject("payload_key_is_metadata", lambda: cbody(features=[
+    feature("fe1", payload={"metadata": {"a": 1}})]), 422,
+    loc=["body", "features", 0, "payload"], vtype="value_error.reserved")
+add_create_reject("payload_key_is_collection_id", lambda: cbody(features=[
+    feature("fe1", payload={"collection_id": "col_x"})]), 422,
+    loc=["body", "features", 0, "payload"], vtype="value_error.reserved")
+add_create_reject("payload_not_object", lambda: cbody(features=[feature("fe1", payload=[1])]),
+                  422, loc=["body", "features", 0, "payload"], vtype="type_error.dict")
+
+# lineage_chain steps: {collection_id*, feature_extractor_id*, document_id?, timestamp?}
+_STEP = {"collection_id": "col_a", "feature_extractor_id": "fe_a",
+         "timestamp": "2025-10-18T10:30:00Z"}
+for _name, _step, _field, _vt in [
+        ("no_feature_extractor_id", {"collection_id": "col_a"}, "feature_extractor_id",
+         "value_error.missing"),
+        ("no_collection_id", {"feature_extractor_id": "fe_a"}, "collection_id",
+         "value_error.missing"),
+        ("feature_extractor_id_number", dict(_STEP, feature_extractor_id=1),
+         "feature_extractor_id", "value_error.missing"),
+        ("document_id_number", dict(_STEP, document_id=1), "document_id", "type_error.str"),
+        ("timestamp_words", dict(_STEP, timestamp="yesterday"), "timestamp",
+         "value_error.datetime"),
+        ("timestamp_no_zone", dict(_STEP, timestamp="2025-10-18T10:30:00"), "timestamp",
+         "value_error.datetime"),
+        ("timestamp_date_only", dict(_STEP, timestamp="2025-10-18"), "timestamp",
+         "value_error.datetime"),
+        ("timestamp_epoch_number", dict(_STEP, timestamp=1760783400), "timestamp",
+         "value_error.datetime"),
+        ("timestamp_sql", dict(_STEP, timestamp=SQL), "timestamp", "value_error.datetime"),
+        ("timestamp_trailing_junk", dict(_STEP, timestamp="2025-10-18T10:30:00Z'--"),
+         "timestamp", "value_error.datetime"),
+        ("timestamp_month_13", dict(_STEP, timestamp="2025-13-18T10:30:00Z"), "timestamp",
+         "value_error.datetime"),
+        ("timestamp_hour_25", dict(_STEP, timestamp="2025-10-18T25:30:00Z"), "timestamp",
+         "value_error.datetime"),
+        ("timestamp_feb_30", dict(_STEP, timestamp="2025-02-30T10:30:00Z"), "timestamp",
+         "value_error.datetime"),
+        ("timestamp_offset_99", dict(_STEP, timestamp="2025-10-18T10:30:00+99:00"), "timestamp",
+         "value_error.datetime"),
+        ("timestamp_feb_29_not_leap", dict(_STEP, timestamp="2023-02-29T10:30:00Z"), "timestamp",
+         "value_error.datetime"),
+        ("timestamp_second_61", dict(_STEP, timestamp="2025-10-18T10:30:61Z"), "timestamp",
+         "value_error.datetime"),
+        ("timestamp_day_00", dict(_STEP, timestamp="2025-10-00T10:30:00Z"), "timestamp",
+         "value_error.datetime")]:
+    add_create_reject("lineage_step_" + _name,
+                      (lambda s: lambda: cbody(lineage_chain=[_STEP, s]))(_step), 422,
+                      loc=["body", "lineage_chain", 1, _field], vtype=_vt)
+add_create_reject("lineage_chain_not_array", lambda: cbody(lineage_chain={"a": 1}), 422,
+                  loc=["body", "lineage_chain"], vtype="type_error.list")
+add_create_reject("lineage_step_not_object", lambda: cbody(lineage_chain=["step"]), 422,
+                  loc=["body", "lineage_chain", 0], vtype="type_error.dict")
+
+# the other typed members
+for _name, _extra, _loc, _vt in [
+        ("schema_version_v3", {"document_schema_version": "v3"}, "document_schema_version",
+         "type_error.enum"),
+        ("schema_version_upper", {"document_schema_version": "V2"}, "document_schema_version",
+         "type_error.enum"),
+        ("schema_version_number", {"document_schema_version": 2}, "document_schema_version",
+         "type_error.enum"),
+        ("source_type_s3", {"source_type": "s3"}, "source_type", "type_error.enum"),
+        ("root_object_id_number", {"root_object_id": 1}, "root_object_id", "type_error.str"),
+        ("lineage_path_object", {"lineage_path": {}}, "lineage_path", "type_error.str"),
+        ("metadata_array", {"metadata": []}, "metadata", "type_error.dict"),
+        ("metadata_null", {"metadata": None}, "metadata", "type_error.dict"),
+        ("internal_metadata_string", {"internal_metadata": "x"}, "internal_metadata",
+         "type_error.dict"),
+        ("source_blobs_of_strings", {"source_blobs": ["b"]}, "source_blobs", "type_error.list"),
+        ("document_blobs_object", {"document_blobs": {}}, "document_blobs", "type_error.list")]:
+    add_create_reject("field_" + _name, (lambda e: lambda: cbody(**e))(_extra), 422,
+                      loc=["body", _loc], vtype=_vt)
+
+def _blob_url_case():
+    with db_unchanged():
+        T.expect_422(create(cbody(document_blobs=[{"field": "f", "url": "javascript:alert(1)"}])),
+                     ["body", "document_blobs", 0, "url"])
+
+
+CASES.append(("create_field_blob_url_javascript", _blob_url_case))
+
+# Idempotency-Key: 1..255 visible ASCII characters
+IDEM = ["header", "Idempotency-Key"]
+for _name, _k in [("256_chars", "k" * 256), ("inner_space", "a b"), ("non_ascii", "k\u00e9y"),
+                  ("tab", "a\tb"), ("4k", "k" * 4096)]:
+    add_create_reject("idempotency_key_" + _name, lambda: cbody(), 422, loc=IDEM,
+                      vtype="value_error.idempotency_key",
+                      headers=[("Idempotency-Key", _k)])
+
+
+def _idem_blank():
+    # lighttpd drops a header whose value is blank, so the app never sees
+    # the key: a create without one (200), nothing remembered. (The app
+    # itself refuses an empty value: doc_create_idempotency_key_ok.)
+    doc_id = T.fresh_id()
+    before = T.psql("SELECT count(*) FROM idempotency_keys")
+    with db_unchanged(except_doc=doc_id):
+        T.expect_ok(create(cbody(document_id=doc_id), headers=[("Idempotency-Key", " ")]))
+    T.eq(T.psql("SELECT count(*) FROM idempotency_keys"), before, "no key remembered")
+
+
+CASES.append(("create_idempotency_key_blank_is_dropped_by_lighttpd", _idem_blank))
+# a DEL byte in a header value: lighttpd refuses the request itself (400)
+add_status("create_idempotency_key_del_byte_lighttpd_400",
+           lambda: create(cbody(), headers=[("Idempotency-Key", "a\x7fb")]), 400)
+# the key's problem and the body's are listed together
+add_reject("create_idempotency_key_and_body_both_listed",
+           lambda: create(cbody(vector=[1]), headers=[("Idempotency-Key", "a b")]), 422,
+           loc=IDEM, vtype="value_error.idempotency_key")
+
+# media type, size, conditions, role, collection
+add_create_reject("content_type_text_plain", lambda: json.dumps(cbody()), 415,
+                  "UnsupportedMediaTypeError", ctype="text/plain")
+add_create_reject("content_type_merge_patch", lambda: json.dumps(cbody()), 415,
+                  "UnsupportedMediaTypeError", ctype="application/merge-patch+json")
+add_create_reject("content_type_json_patch", lambda: "[]", 415,
+                  "UnsupportedMediaTypeError", ctype="application/json-patch+json")
+add_create_reject("content_type_missing", lambda: json.dumps(cbody()), 415,
+                  "UnsupportedMediaTypeError", ctype=None)
+
+
+def _big_create(n):
+    head = ('{"collection_id":"%s","metadata":{"big":"' % T.SEED["col_articles"]).encode()
+    tail = b'"}}'
+    return head + b"x" * (n - len(head) - len(tail)) + tail
+
+
+add_create_reject("size_limit_plus_one", lambda: _big_create(BODY_LIMIT + 1), 413,
+                  "PayloadTooLargeError")
+add_create_reject("if_match_version", lambda: cbody(), 412, "PreconditionFailedError",
+                  headers=[("If-Match", '"1"')])
+add_create_reject("if_match_star", lambda: cbody(), 412, "PreconditionFailedError",
+                  headers=[("If-Match", "*")])
+add_create_reject("if_match_existing_id", lambda: cbody(document_id="doc_seed1"), 412,
+                  "PreconditionFailedError", headers=[("If-Match", "*")])
+add_reject("create_read_key_403", lambda: create(cbody(), key=T.SEED["key_read"]), 403,
+           "ForbiddenError")
+add_reject("create_key_limited_to_staging_403", lambda: create(cbody(), key=T.SEED["key_staging"]),
+           403, "ForbiddenError")
+add_reject("create_other_org_key_namespace_404", lambda: create(cbody(), key=T.SEED["key_b"]),
+           404, "NotFoundError", details={"resource": "namespace", "id": "production"})
+add_reject("create_no_key_401", lambda: create(cbody(), key=None), 401, "UnauthorizedError")
+add_reject("create_no_namespace_400", lambda: create(cbody(), ns=None), 400, "BadRequestError")
+add_reject("create_unknown_collection_404",
+           lambda: create(cbody(collection_id="col_nope"), col="col_nope"), 404,
+           "NotFoundError", details={"resource": "collection", "id": "col_nope"})
+add_reject("create_other_org_collection_404",
+           lambda: create(cbody(collection_id=T.SEED["col_b"]), col=T.SEED["col_b"]), 404,
+           "NotFoundError", details={"resource": "collection"})
+add_reject("create_sql_collection_404",
+           lambda: create(cbody(collection_id=SQL), col=_seg(SQL)), 404,
+           "NotFoundError", details={"resource": "collection", "id": SQL})
+
+# order of checks (contract section 4 / 6): auth -> namespace -> role ->
+# media type -> size -> syntax (422) -> collection (404) -> preconditions (412)
+add_reject("create_order_no_key_beats_bad_body",
+           lambda: create(b"\xff{", key=None, ctype="text/plain"), 401, "UnauthorizedError")
+add_reject("create_order_read_key_beats_bad_body",
+           lambda: create(b"{", key=T.SEED["key_read"]), 403, "ForbiddenError")
+add_reject("create_order_media_type_beats_size",
+           lambda: create(_big_create(BODY_LIMIT + 10), ctype="text/plain"), 415,
+           "UnsupportedMediaTypeError")
+add_reject("create_order_size_beats_syntax",
+           lambda: create(b"\xff" * (BODY_LIMIT + 1)), 413, "PayloadTooLargeError")
+add_reject("create_order_syntax_beats_unknown_collection",
+           lambda: create({"metadata": []}, col="col_nope"), 422,
+           loc=["body", "collection_id"], vtype="value_error.missing")
+add_reject("create_order_syntax_beats_if_match",
+           lambda: create(cbody(vector=[1]), headers=[("If-Match", "*")]), 422,
+           loc=["body", "vector"], vtype="value_error.read_only")
+add_reject("create_order_unknown_collection_beats_if_match",
+           lambda: create(cbody(collection_id="col_nope"), col="col_nope",
+                          headers=[("If-Match", "*")]), 404, "NotFoundError",
+           details={"resource": "collection", "id": "col_nope"})
+add_reject("create_order_bad_idempotency_key_beats_unknown_collection",
+           lambda: create(cbody(collection_id="col_nope"), col="col_nope",
+                          headers=[("Idempotency-Key", "a b")]), 422, loc=IDEM,
+           vtype="value_error.idempotency_key")
+
+
+# hostile strings that are valid: the document is created (200) and holds
+# exactly what was sent; the ones JSON text cannot carry into PostgreSQL
+# (\u0000, lone surrogates) are 422 and nothing is written.
+
+# members of a create body that are not flat user fields (section 8)
+_CREATE_MEMBERS = ("collection_id", "document_id", "document_schema_version", "root_object_id",
+                   "root_bucket_id", "source_type", "source_object_id", "source_collection_id",
+                   "source_document_id", "lineage_path", "lineage_chain", "metadata", "features",
+                   "document_blobs", "source_blobs", "internal_metadata")
+
+
+def add_create_accept(name, make_extra, check=None):
+    """A create that must succeed: a fresh document_id, 200, nothing but
+    that document written, and metadata and flat fields read back (GET and
+    the row) exactly as sent."""
+    def run():
+        doc_id = T.fresh_id()
+        extra = make_extra()
+        body = cbody(document_id=doc_id, **extra)
+        with db_unchanged(except_doc=doc_id):
+            r = create(body)
+            d = T.expect_ok(r)
+            T.eq(d.get("document_id"), doc_id, "created id")
+            got, _ = T.get_doc(doc_id)
+            T.eq(got["metadata"], body["metadata"], "metadata read back")
+            row = json.loads(T.db_row(doc_id))
+            T.eq(row["metadata"], body["metadata"], "metadata as stored")
+            flat = {k: v for k, v in extra.items() if k not in _CREATE_MEMBERS}
+            for f in extra.get("features", []):
+                flat.update(f.get("payload", {}))
+            for k, v in flat.items():
+                T.eq(got.get(k), v, "flat field %r read back" % k)
+            T.eq(row["fields"], flat, "flat fields as stored")
+            if check:
+                check(d, got, row)
+            T.check(T.psql("SELECT count(*) FROM documents") != "0", "documents still there")
+    CASES.append(("create_" + name, run))
+
+
+_UNI = "\u00e9\u65e5\U0001F600\u202e\u200b\ufeff"
+add_create_accept("sql_in_metadata_keys_and_values",
+                  lambda: {"metadata": {SQL: SQL, "k": "\\\"'`;--", "\\": "%27", "$1": "E'\\x27'"}})
+add_create_accept("sql_variants_in_metadata_values",
+                  lambda: {"metadata": {"v%d" % i: s for i, s in enumerate(SQL_VARIANTS)}})
+add_create_accept("sql_as_flat_field_name",
+                  lambda: {"metadata": {}, SQL: SQL, "'); TRUNCATE documents CASCADE; --": 1})
+add_create_accept("unicode_in_metadata_and_flat_fields",
+                  lambda: {"metadata": {"u": _UNI, "k\u00e9y" + _UNI: _UNI}, "f\u00e9" + _UNI: _UNI})
+add_create_accept("odd_flat_field_names",
+                  lambda: {"metadata": {}, "": "empty name", "a.b": 1, "$where": "1", "__proto__": {},
+                           "a/b": [1], "%2e%2e": None, "k" * 10000: "long name"})
+add_create_accept("sql_in_payload_and_vector_names_ok",
+                  lambda: {"metadata": {"m": SQL}, "features": [
+                      feature("fe_text", {"embedding": [0.1, 0.2]}, payload={SQL: "p"})]},
+                  lambda d, got, row: T.eq(got.get(SQL), "p", "payload key as a flat field"))
+add_create_accept("sql_in_lineage_strings_stored_as_given",
+                  lambda: {"metadata": {}, "root_object_id": SQL, "lineage_path": SQL + "/x",
+                           "lineage_chain": [dict(_STEP, document_id=SQL)]},
+                  lambda d, got, row: (T.eq(got.get("root_object_id"), SQL, "root_object_id"),
+                                       T.eq(got["lineage_chain"][0]["document_id"], SQL,
+                                            "step document_id")))
+add_create_accept("lineage_timestamps_at_their_bounds",
+                  lambda: {"metadata": {}, "lineage_chain": [
+                      dict(_STEP, timestamp=ts) for ts in (
+                          "2024-02-29T23:59:60.123456789+23:59", "2000-02-29t00:00:00z",
+                          "2025-12-31T23:59:59-00:00", "0001-01-01T00:00:00Z")]},
+                  lambda d, got, row: T.eq(len(got["lineage_chain"]), 4, "steps stored"))
+for _name, _body in [
+        ("nul_in_metadata_value", '{"collection_id":"C","metadata":{"a":"x\\u0000y"}}'),
+        ("nul_in_metadata_key", '{"collection_id":"C","metadata":{"a\\u0000b":1}}'),
+        ("nul_in_flat_field_name", '{"collection_id":"C","a\\u0000b":1}'),
+        ("nul_in_flat_field_value", '{"collection_id":"C","f":"\\u0000"}'),
+        ("nul_in_payload_key", '{"collection_id":"C","features":[{"feature_extractor_id":"fe",'
+                               '"payload":{"\\u0000":1}}]}'),
+        ("nul_in_vector_name", '{"collection_id":"C","features":[{"feature_extractor_id":"fe",'
+                               '"vectors":{"e\\u0000":[1]}}]}'),
+        ("nul_in_collection_id", '{"collection_id":"C\\u0000"}'),
+        ("lone_surrogate_in_flat_field", '{"collection_id":"C","f":"\\ud800"}')]:
+    add_create_reject(name=_name, make=(lambda b: lambda: b.replace(
+        '"C', '"' + T.SEED["col_articles"], 1))(_body), status=422, loc=BODY, vtype=JDEC)
+for _name, _body in [("invalid_utf8_flat_field_name", b'{"collection_id":"C","\xff":1}'),
+                     ("raw_nul_in_metadata", b'{"collection_id":"C","metadata":{"a":"\x00"}}')]:
+    add_create_reject(name=_name, make=(lambda b: lambda: b.replace(
+        b'"C"', b'"' + T.SEED["col_articles"].encode() + b'"', 1))(_body), status=422, loc=BODY,
+        vtype="value_error.unicode")
+
+
+# ---- 15. the change feed: GET /v1/collections/{c}/documents/changes (section 14)
+
+def changes(query="", col=None, key=T.DEFAULT, ns=T.DEFAULT, method="GET", body=None,
+            headers=()):
+    h = []
+    key = T.SEED["key_write"] if key is T.DEFAULT else key
+    ns = "production" if ns is T.DEFAULT else ns
+    if key is not None:
+        h.append(("Authorization", "Bearer " + key))
+    if ns is not None:
+        h.append(("X-Namespace", ns))
+    h.extend(headers)
+    path = "/v1/collections/%s/documents/changes" % (col or T.SEED["col_articles"])
+    return T.request(method, path + ("?" + query if query else ""), h, body)
+
+
+FEED_BAD = [("since_negative", "since=-1", "since"),
+            ("since_word", "since=abc", "since"),
+            ("since_exponent", "since=1e3", "since"),
+            ("since_fraction", "since=1.5", "since"),
+            ("since_plus", "since=%2B1", "since"),
+            ("since_space", "since=%201", "since"),
+            ("since_hex", "since=0x10", "since"),
+            ("since_empty", "since=", "since"),
+            ("since_overflow", "since=99999999999999999999", "since"),
+            ("since_sql", "since=" + _seg(SQL), "since"),
+            ("limit_zero", "limit=0", "limit"),
+            ("limit_1001", "limit=1001", "limit"),
+            ("limit_word", "limit=x", "limit"),
+            ("limit_negative", "limit=-5", "limit"),
+            ("limit_huge", "limit=" + "9" * 40, "limit"),
+            ("limit_last_wins_bad", "limit=5&limit=0", "limit")]
+for _name, _q, _param in FEED_BAD:
+    add_reject("changes_" + _name, (lambda q: lambda: changes(q))(_q), 422,
+               loc=["query", _param], vtype="type_error.integer")
+    # after authentication: without a key the same request is a 401
+    add_reject("changes_%s_no_key_401" % _name, (lambda q: lambda: changes(q, key=None))(_q),
+               401, "UnauthorizedError")
+    # a read key may read the feed: still the 422
+    add_reject("changes_%s_read_key" % _name,
+               (lambda q: lambda: changes(q, key=T.SEED["key_read"]))(_q), 422,
+               loc=["query", _param], vtype="type_error.integer")
+
+
+def _feed_both_listed():
+    with db_unchanged():
+        T.expect_422(changes("since=-1&limit=0"), ["query", "since"], ["query", "limit"])
+
+
+CASES.append(("changes_since_and_limit_both_listed", _feed_both_listed))
+add_reject("changes_bad_key_beats_bad_query", lambda: changes("since=-1", key="sk_live_" + "Z" * 40),
+           401, "UnauthorizedError")
+add_reject("changes_no_namespace_beats_bad_query", lambda: changes("limit=0", ns=None), 400,
+           "BadRequestError")
+add_reject("changes_unknown_namespace_beats_bad_query", lambda: changes("limit=0", ns=SQL), 404,
+           "NotFoundError", details={"resource": "namespace", "id": SQL})
+add_reject("changes_staging_key_403_beats_bad_query",
+           lambda: changes("limit=0", key=T.SEED["key_staging"]), 403, "ForbiddenError")
+add_reject("changes_bad_query_beats_unknown_collection",
+           lambda: changes("limit=0", col="col_nope"), 422, loc=["query", "limit"],
+           vtype="type_error.integer")
+add_reject("changes_unknown_collection_404", lambda: changes(col="col_nope"), 404,
+           "NotFoundError", details={"resource": "collection", "id": "col_nope"})
+add_reject("changes_sql_collection_404", lambda: changes(col=_seg(SQL)), 404,
+           "NotFoundError", details={"resource": "collection", "id": SQL})
+add_reject("changes_other_org_collection_404", lambda: changes(col=T.SEED["col_b"]), 404,
+           "NotFoundError")
+add_reject("changes_post_405", lambda: changes(method="POST", body=b"{}"), 405,
+           "MethodNotAllowedError")
+add_reject("changes_delete_405", lambda: changes(method="DELETE"), 405, "MethodNotAllowedError")
+add_reject("changes_lineage_is_404", lambda: T.request(
+    "GET", "/v1/collections/%s/documents/changes/lineage" % T.SEED["col_articles"],
+    [("Authorization", "Bearer " + T.SEED["key_write"]), ("X-Namespace", "production")]),
+    404, "NotFoundError")
+
+
+def _feed_ok(q):
+    def run():
+        with db_unchanged():
+            b = T.expect_ok(changes(q))
+            T.check(isinstance(b.get("results"), list), "results: %r" % b)
+            T.check(isinstance(b.get("last_seq"), int), "last_seq: %r" % b)
+            T.check(isinstance(b.get("has_more"), bool), "has_more: %r" % b)
+    return run
+
+
+# valid but odd queries answer 200 and write nothing
+for _name, _q in [("since_leading_zeros", "since=007"),
+                  ("limit_bounds", "limit=1&limit=1000"), ("since_18_digits", "since=" + "9" * 18), ("unknown_params", "x=%27%3B--&cursor=1"),
+                  ("encoded_digits", "since=%30&limit=%31")]:
+    CASES.append(("changes_ok_" + _name, _feed_ok(_q)))
 
 
 # ------------------------------------------------------------------ runner

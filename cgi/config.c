@@ -73,12 +73,19 @@ static int check_cred_sources(const char *v, const char **why)
 	return ntok == 0 || (special && ntok > 1) ? -1 : 0;
 }
 
+static int check_secret(const char *v, const char **why)
+{
+	*why = "at least 32 bytes";
+	return strlen(v) >= 32 ? 0 : -1;
+}
+
 /* Extra checks of string values, by option name: 0 = ok, -1 with *why. */
 static const struct {
 	const char *name;
 	int (*check)(const char *value, const char **why);
 } value_checks[] = {
 	{ "s3_endpoint", check_endpoint },
+	{ "cursor_secret", check_secret },
 	{ "s3_credentials", check_cred_sources },
 	{ "s3_imds_endpoint", check_url },
 	{ "s3_ecs_endpoint", check_url },
@@ -105,6 +112,7 @@ static const struct option options[] = {
 	{ "retry_after", OPT_LONG, OFF(retry_after), "1", 1, 3600, NULL },
 	{ "method_override", OPT_LONG, OFF(method_override), "0", 0, 1, NULL },
 	{ "idempotency_ttl", OPT_LONG, OFF(idempotency_ttl), "86400", 1, 30L * 86400, NULL },
+	{ "cursor_secret", OPT_STRING, OFF(cursor_secret), NULL, 0, 0, NULL },
 	{ "default_schema_version", OPT_CHOICE, OFF(default_schema_version), "v2", 0, 0, "v1|v2" },
 	{ "s3_region", OPT_STRING, OFF(s3_region), "us-east-1", 0, 0, NULL },
 	{ "s3_endpoint", OPT_STRING, OFF(s3_endpoint), NULL, 0, 0, NULL },

@@ -105,6 +105,7 @@ void db_close(struct db *db)
 	if (db->conn)
 		PQfinish(db->conn);
 	free(db->conninfo);
+	free(db->cursor_secret);
 	memset(db, 0, sizeof *db);
 }
 
@@ -301,6 +302,31 @@ void db_rollback(struct db *db, const char *rid)
 {
 	if (conn_usable(db) && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
 		run_control(db, rid, SQL_ROLLBACK);
+}
+
+enum db_status db_cursor_secret(struct db *db, const char *rid, const char **out)
+{
+	PGresult *r;
+	enum db_status st = DB_OK;
+
+	if (!db->cursor_secret) {
+		st = db_run(db, rid, "SELECT value FROM public.docapi_settings"
+		            " WHERE name = 'cursor_secret'", 0, NULL, NULL, NULL, 1,
+		            PGRES_TUPLES_OK, &r);
+		if (st != DB_OK)
+			return st;
+		if (PQntuples(r) == 1 && strlen(PQgetvalue(r, 0, 0)) >= 32)
+			db->cursor_secret = xstrdup(PQgetvalue(r, 0, 0));
+		else
+			st = DB_ERROR;
+		PQclear(r);
+		if (st != DB_OK) {
+			log_error(rid, "no cursor_secret in docapi_settings: run docapi-admin migrate");
+			return st;
+		}
+	}
+	*out = db->cursor_secret;
+	return DB_OK;
 }
 
 enum db_status db_role(struct db *db, const char *rid, int *standby)

@@ -3,7 +3,7 @@
  * transactions, and parameterized statements.
  *
  * One `struct db` per worker (thread). The request path calls the
- * functions of sql/002_request_functions.sql, whose inner plans PostgreSQL
+ * functions of sql/functions.sql, whose inner plans PostgreSQL
  * caches per server process, and sets nothing in the session (every name
  * is schema-qualified). Each call is prepared once per connection; the
  * first time the server answers that a prepared statement is missing or
@@ -26,7 +26,7 @@ struct pg_result;
 
 enum db_status { DB_OK = 0, DB_UNAVAILABLE, DB_ERROR };
 
-#define DB_MAX_PREPARED 16
+#define DB_MAX_PREPARED 32
 
 struct db {
 	char *conninfo;           /* owned */
@@ -35,6 +35,7 @@ struct db {
 	const void *prepared[DB_MAX_PREPARED];
 	int nprepared;
 	int unnamed;              /* 1: a pooler was seen: statements go unnamed */
+	char *cursor_secret;      /* owned: read once from docapi_settings, or NULL */
 };
 
 /* Initialises db for conninfo (copied, with docapi's defaults) and tries
@@ -75,6 +76,10 @@ enum db_status db_query(struct db *db, const char *rid, const char *sql,
 enum db_status db_begin(struct db *db, const char *rid);
 enum db_status db_commit(struct db *db, const char *rid);
 void db_rollback(struct db *db, const char *rid);
+
+/* The cursor secret migrate stored in docapi_settings, read on the first
+ * call and kept for the life of the process (*out borrowed from db). */
+enum db_status db_cursor_secret(struct db *db, const char *rid, const char **out);
 
 /* Whether the server is a standby (in recovery), for /healthz. */
 enum db_status db_role(struct db *db, const char *rid, int *standby);

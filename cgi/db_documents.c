@@ -1,6 +1,7 @@
 /* db_documents.c - see db_documents.h. */
 #include "db_documents.h"
 #include "db_internal.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,4 +246,100 @@ enum db_status db_lineage(struct db *db, const char *rid,
 		DB_SCOPE_NPARAMS, NULL,
 	};
 	return found_call(db, rid, &lineage, values, lengths, formats, 1, out);
+}
+
+/* A PostgreSQL text[] literal of the n strings (each quoted and escaped). */
+static void array_literal(struct buf *out, const char *const *v, int n)
+{
+	buf_putc(out, '{');
+	for (int i = 0; i < n; i++) {
+		if (i)
+			buf_putc(out, ',');
+		buf_putc(out, '"');
+		for (const char *p = v[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_putc(out, '\\');
+			buf_putc(out, *p);
+		}
+		buf_putc(out, '"');
+	}
+	buf_putc(out, '}');
+}
+
+/* Columns of a listed document after DB_DOC_COLUMNS. */
+enum { DB_LISTED_DOC_ID = DB_ROW_DOC + DB_DOC_NCOLUMNS, DB_LISTED_SORT_KEY };
+
+void db_listed_doc(const struct db_listed *l, int i, struct stored_doc *row,
+                   const char **doc_id, const char **col_id, const char **sort_key)
+{
+	const PGresult *r = l->scope.res;
+
+	db_stored_doc(r, i + 1, DB_ROW_DOC, row);
+	*doc_id = PQgetvalue(r, i + 1, DB_LISTED_DOC_ID);
+	*col_id = PQgetvalue(r, i + 1, DB_ROW_COL_ID);
+	*sort_key = PQgetvalue(r, i + 1, DB_LISTED_SORT_KEY);
+}
+
+enum db_status db_object_documents(struct db *db, const char *rid,
+                                   const unsigned char *key_hash, const char *ns,
+                                   const struct db_object_query *q,
+                                   struct db_listed *l)
+{
+	enum { N = 10 };
+	const char *values[DB_SCOPE_NPARAMS > N ? DB_SCOPE_NPARAMS : N];
+	int lengths[N], formats[N];
+	char us[24], limit[16];
+	struct buf cols = { 0 };
+	PGresult *r;
+
+	memset(l, 0, sizeof *l);
+	db_scope_params(key_hash, ns, NULL, NULL, values, lengths, formats);
+	if (q->cols)
+		array_literal(&cols, q->cols, q->ncols);
+	snprintf(us, sizeof us, "%lld", q->after_us);
+	snprintf(limit, sizeof limit, "%d", q->limit);
+	values[3] = q->object_id;
+	values[4] = q->cols ? cols.data : NULL;
+	values[5] = q->after_col;
+	values[6] = q->after_col ? us : NULL;
+	values[7] = q->after_doc;
+	values[8] = limit;
+	values[9] = q->count ? "t" : "f";
+	for (int i = 3; i < N; i++)
+		lengths[i] = formats[i] = 0;
+	static const struct db_stmt objects = {
+		"docapi3_objects", "SELECT * FROM public.docapi_object_documents($1, $2, $3,"
+		" $4, $5, $6, $7, $8, $9, $10)", N, NULL,
+	};
+	enum db_status st = db_call(db, rid, &objects, values, lengths, formats, 1,
+	                            PGRES_TUPLES_OK, &r);
+	buf_free(&cols);
+	if (st != DB_OK)
+		return st;
+	db_scope_head_of(r, &l->scope);
+	if (l->scope.key_found && l->scope.outcome == 'O') {
+		l->n = PQntuples(r) - 1;
+		l->by_collection = db_val(r, 0, DB_ROW_DOC + 2);  /* sys */
+		if (!PQgetisnull(r, 0, DB_ROW_DOC + 1))           /* version */
+			l->total = atoll(PQgetvalue(r, 0, DB_ROW_DOC + 1));
+	}
+	return DB_OK;
+}
+
+enum db_status db_object_tree(struct db *db, const char *rid,
+                              const unsigned char *key_hash, const char *ns,
+                              const char *object_id, int with_ids,
+                              struct db_found *out)
+{
+	const char *values[DB_SCOPE_NPARAMS];
+	int lengths[DB_SCOPE_NPARAMS], formats[DB_SCOPE_NPARAMS];
+
+	db_scope_params(key_hash, ns, NULL, NULL, values, lengths, formats);
+	values[3] = object_id;
+	values[4] = with_ids ? "t" : "f";
+	static const struct db_stmt tree = {
+		"docapi3_tree", "SELECT * FROM public.docapi_object_tree($1, $2, $3, $4, $5)",
+		5, NULL,
+	};
+	return found_call(db, rid, &tree, values, lengths, formats, 1, out);
 }

@@ -110,6 +110,44 @@ enum db_status db_lineage(struct db *db, const char *rid,
                           const unsigned char *key_hash, const char *ns,
                           const char *col, const char *doc, struct db_found *out);
 
+/* What GET /v1/objects/{o}/documents asks for. */
+struct db_object_query {
+	const char *object_id;
+	const char *const *cols;     /* collection ids or names; NULL: all */
+	int ncols;
+	const char *after_col;       /* keyset position; NULL: from the start */
+	long long after_us;
+	const char *after_doc;
+	int limit;                   /* rows fetched: limit + 1 */
+	int count;                   /* also count, by collection */
+};
+
+/* A list of documents after a head row (public.docapi_object_documents). */
+struct db_listed {
+	struct db_scope scope;       /* the head: owns the result */
+	long long total;             /* with count */
+	const char *by_collection;   /* with count: JSON object */
+	int n;                       /* documents */
+};
+/* Document i (0-based) of l: its row, id, collection and keyset key. */
+void db_listed_doc(const struct db_listed *l, int i, struct stored_doc *row,
+                   const char **doc_id, const char **col_id, const char **sort_key);
+
+/* The documents of ns made from object q->object_id. l->scope.outcome: 'O'
+ * found (maybe none), 'U' (scope.col_id: the name in q->cols that is no
+ * collection of ns), '-' the scope says why not. */
+enum db_status db_object_documents(struct db *db, const char *rid,
+                                   const unsigned char *key_hash, const char *ns,
+                                   const struct db_object_query *q,
+                                   struct db_listed *l);
+
+/* An object's decomposition tree (public.docapi_object_tree): out->found
+ * is the response's JSON. */
+enum db_status db_object_tree(struct db *db, const char *rid,
+                              const unsigned char *key_hash, const char *ns,
+                              const char *object_id, int with_ids,
+                              struct db_found *out);
+
 /* The collections of ns that hold document doc (public.docapi_find):
  * out->found is a JSON array of their sorted col_ ids, NULL for none. */
 enum db_status db_find_doc(struct db *db, const char *rid,

@@ -35,11 +35,12 @@
 
 /* The texts of a stored row, as PostgreSQL returned them. */
 static void texts_of_row(struct doc_texts *t, const struct stored_doc *row,
-                         const char *document_id, const struct call *c)
+                         const char *document_id, const char *collection_id,
+                         const struct call *c)
 {
 	memset(t, 0, sizeof *t);
 	t->document_id = document_id;
-	t->collection_id = c->scope.col_id;
+	t->collection_id = collection_id;
 	t->sys = row->sys;
 	t->metadata = row->metadata;
 	t->fields = row->fields;
@@ -51,22 +52,16 @@ static void texts_of_row(struct doc_texts *t, const struct stored_doc *row,
 	t->updated_at = row->updated_at;
 }
 
-/*
- * 200 with the document written straight from its JSON texts (or 204 for
- * Prefer: return=minimal). Nothing is parsed, presigning included.
- */
-static enum h_result reply_document(struct call *c, struct doc_texts *t,
-                                    long long version, int minimal)
+/* Appends the document to out, written straight from its JSON texts.
+ * Nothing is parsed, presigning included. */
+static enum h_result write_document(struct call *c, struct doc_texts *t,
+                                    struct buf *out)
 {
 	struct buf signed_blobs = { 0 }, urls = { 0 };
 	struct presigner_call pc = { .presigner = c->presigner, .rid = c->req->request_id };
 	char *primary = NULL;
 	enum h_result rc = H_DONE;
 
-	c->resp->etag = version;
-	c->resp->status = minimal ? 204 : 200;
-	if (minimal)
-		return H_DONE;
 	if (c->query.return_url) {
 		if (doc_json_presign_blobs(t->blobs, presigner_sign, &pc, &signed_blobs,
 		                           &urls, &primary) != 0) {
@@ -78,14 +73,35 @@ static enum h_result reply_document(struct call *c, struct doc_texts *t,
 		t->presigned_urls = urls.data;
 		t->presigned_url = primary;
 	}
-	buf_reset(&c->resp->body);
-	doc_json_write(&c->resp->body, t);
+	doc_json_write(out, t);
 cleanup:
 	presigner_call_finish(&pc);
 	buf_free(&signed_blobs);
 	buf_free(&urls);
 	free(primary);
 	return rc;
+}
+
+/* 200 with the document (or 204 for Prefer: return=minimal). */
+static enum h_result reply_document(struct call *c, struct doc_texts *t,
+                                    long long version, int minimal)
+{
+	c->resp->etag = version;
+	c->resp->status = minimal ? 204 : 200;
+	if (minimal)
+		return H_DONE;
+	buf_reset(&c->resp->body);
+	return write_document(c, t, &c->resp->body);
+}
+
+enum h_result h_append_row(struct call *c, const struct stored_doc *row,
+                           const char *document_id, const char *collection_id,
+                           struct buf *out)
+{
+	struct doc_texts t;
+
+	texts_of_row(&t, row, document_id, collection_id, c);
+	return write_document(c, &t, out);
 }
 
 int call_prefers_minimal(struct call *c)
@@ -117,7 +133,7 @@ enum h_result h_reply_row(struct call *c, const struct stored_doc *row,
 {
 	struct doc_texts t;
 
-	texts_of_row(&t, row, document_id, c);
+	texts_of_row(&t, row, document_id, c->scope.col_id, c);
 	return reply_document(c, &t, row->version, minimal);
 }
 
@@ -140,7 +156,7 @@ enum h_result h_document_get(struct call *c)
 		c->resp->etag = row->version;
 		return H_DONE;
 	}
-	texts_of_row(&t, row, c->params[1], c);
+	texts_of_row(&t, row, c->params[1], c->scope.col_id, c);
 	return reply_document(c, &t, row->version, 0);
 }
 
@@ -276,7 +292,7 @@ static enum h_result patch_general(struct call *c)
 			r = h_of_db(st);
 	}
 	if (r == H_DONE && outcome != ANSWERED) {
-		texts_of_row(&t, &pr.row, c->params[1], c);
+		texts_of_row(&t, &pr.row, c->params[1], c->scope.col_id, c);
 		r = reply_document(c, &t, pr.row.version, call_prefers_minimal(c));
 	}
 	if (pr.in_txn)
@@ -335,7 +351,7 @@ static enum h_result reply_fused(struct call *c)
 		http_error(c->resp, 503, "Document is busy, retry shortly", NULL);
 		return H_DONE;
 	}
-	texts_of_row(&t, row, c->params[1], c);
+	texts_of_row(&t, row, c->params[1], c->scope.col_id, c);
 	return reply_document(c, &t, row->version, call_prefers_minimal(c));
 }
 

@@ -80,6 +80,11 @@ enum h_result call_refuse_invalid(struct call *c, struct verrs *v);
 int call_prefers_minimal(struct call *c);
 enum h_result h_reply_row(struct call *c, const struct stored_doc *row,
                           const char *document_id, int minimal);
+/* Appends the stored row as a document of collection_id to out, as
+ * h_reply_row() writes it (for lists). */
+enum h_result h_append_row(struct call *c, const struct stored_doc *row,
+                           const char *document_id, const char *collection_id,
+                           struct buf *out);
 
 enum h_result h_healthz(struct call *c);
 enum h_result h_openapi(struct call *c);
@@ -91,5 +96,7 @@ enum h_result h_document_create(struct call *c);
 enum h_result h_changes(struct call *c);
 enum h_result h_ns_document(struct call *c);
 enum h_result h_lineage(struct call *c);
+enum h_result h_object_documents(struct call *c);
+enum h_result h_object_tree(struct call *c);
 
 #endif

@@ -423,6 +423,31 @@ void http_allow_list(int methods, char *out, size_t outlen)
 	}
 }
 
+/*
+ * The name Location is sent under. Apache's CGI handlers (mod_cgid, and
+ * mod_fcgid with CGI semantics) take a Location on a 200 for a CGI
+ * redirect (RFC 3875 6.2.2, 6.2.3): a local path re-runs the request as a
+ * GET of it, anything else becomes a 302, so a create's 200 could never
+ * reach the client. Their shipped configurations set
+ * DOCAPI_LOCATION_HEADER (per request, SetEnv) to another name, which
+ * mod_headers renames back to Location. Any other value than a header
+ * token (1..64 of A-Z a-z 0-9 -) is ignored.
+ */
+static const char *location_header(const struct request *req)
+{
+	static const char name[] = "DOCAPI_LOCATION_HEADER";
+	static const char token[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-";
+
+	for (char **ep = req->io ? req->io->envp : NULL; ep && *ep; ep++) {
+		const char *v = env_match(*ep, name, sizeof name - 1);
+		if (v) {
+			size_t n = strlen(v);
+			return n >= 1 && n <= 64 && strspn(v, token) == n ? v : "Location";
+		}
+	}
+	return "Location";
+}
+
 int http_send(const struct request *req, const struct response *resp)
 {
 	struct buf out = { 0 };
@@ -446,7 +471,7 @@ int http_send(const struct request *req, const struct response *resp)
 	if (resp->preference_applied)
 		buf_printf(&out, "Preference-Applied: %s\r\n", resp->preference_applied);
 	if (resp->location.len)
-		buf_printf(&out, "Location: %s\r\n", resp->location.data);
+		buf_printf(&out, "%s: %s\r\n", location_header(req), resp->location.data);
 	if (resp->replayed)
 		buf_puts(&out, "Idempotent-Replayed: true\r\n");
 	if (status == 401)
@@ -504,26 +529,38 @@ int http_query_int(const char *query, const char *name, long long min,
 	return 1;
 }
 
-int http_query_param(const char *query, const char *name, char *out, size_t outlen)
+int http_query_next(const char **pos, const char *name, char *out, size_t outlen)
 {
 	size_t nlen = strlen(name);
-	int found = 0;
-	const char *p = query;
+	const char *p = *pos;
 
 	while (p && *p) {
 		const char *amp = strchr(p, '&');
 		size_t len = amp ? (size_t)(amp - p) : strlen(p);
 		const char *eq = memchr(p, '=', len);
 		size_t klen = eq ? (size_t)(eq - p) : len;
+		const char *next = amp ? amp + 1 : NULL;
 		if (klen == nlen && strncmp(p, name, nlen) == 0) {
-			/* The last occurrence wins, as in most frameworks. */
 			const char *val = eq ? eq + 1 : p + len;
 			size_t vlen = eq ? len - klen - 1 : 0;
-			found = 1;
 			if (vlen >= outlen || http_pct_decode(val, vlen, out, 1) != 0)
 				snprintf(out, outlen, "%s", "\x01invalid");
+			*pos = next;
+			return 1;
 		}
-		p = amp ? amp + 1 : NULL;
+		p = next;
 	}
+	*pos = NULL;
+	return 0;
+}
+
+int http_query_param(const char *query, const char *name, char *out, size_t outlen)
+{
+	const char *pos = query;
+	int found = 0;
+
+	/* The last occurrence wins, as in most frameworks. */
+	while (http_query_next(&pos, name, out, outlen))
+		found = 1;
 	return found;
 }

@@ -137,6 +137,10 @@ int http_parse_bool(const char *s);
  * its value into out (outlen bytes). Returns 1 when found, 0 when absent.
  */
 int http_query_param(const char *query, const char *name, char *out, size_t outlen);
+/* Each occurrence of a repeated parameter in turn: *pos starts at the
+ * query; returns 1 with the next value of `name` in out (as
+ * http_query_param decodes it), 0 when there is none left. */
+int http_query_next(const char **pos, const char *name, char *out, size_t outlen);
 
 /* Query parameter `name` as a plain decimal integer in [min, max]: 1 and
  * *out set, 0 when absent, -1 when it is not one. */

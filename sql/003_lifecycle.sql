@@ -152,3 +152,17 @@ CREATE TRIGGER documents_lineage BEFORE INSERT OR UPDATE OF sys ON public.docume
     FOR EACH ROW EXECUTE FUNCTION public.docapi_t_document_lineage();
 CREATE TRIGGER documents_deleted AFTER DELETE ON public.documents
     FOR EACH ROW EXECUTE FUNCTION public.docapi_t_document_deleted();
+
+-- Server-wide settings kept in the database, so that every worker and
+-- every instance reads the same value. cursor_secret: the HMAC-SHA256 key
+-- of list and object cursors (contract section 10), 32 random bytes made
+-- here once (gen_random_uuid() draws from the server's strong random
+-- source); the cursor_secret configuration key overrides it.
+CREATE TABLE public.docapi_settings (
+    name        text PRIMARY KEY,
+    value       text NOT NULL
+);
+INSERT INTO public.docapi_settings (name, value)
+SELECT 'cursor_secret',
+       encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text
+                                || gen_random_uuid()::text, 'UTF8')), 'hex');

@@ -92,7 +92,8 @@ CREATE TYPE public.docapi_row AS (
   vector_names json,
   created_at  text,
   updated_at  text,
-  document_id text
+  document_id text,
+  sort_key    text        -- a listed document's keyset position
 );
 
 -- Authenticates key_hash and resolves namespace (by id or name), collection
@@ -109,7 +110,7 @@ BEGIN
          c.col_id, d.id, d.version, d.sys, d.metadata, d.document_blobs,
          d.fields, d.vector, d.vector_names,
          to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-         to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), d.document_id
+         to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), d.document_id, NULL::text
     FROM public.api_keys k
     LEFT JOIN public.namespaces n ON n.org_pk = k.org_pk
          AND (n.ns_id = p_ns_id OR n.name = p_ns_name)
@@ -177,7 +178,7 @@ BEGIN
     RETURNING 'W'::"char", k.role, true, n.ns_id, true, c.col_id, d.id, d.version,
               d.sys, d.metadata, d.document_blobs, d.fields, d.vector, d.vector_names,
               to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-              to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), d.document_id
+              to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), d.document_id, NULL::text
       INTO r;
     IF FOUND THEN
       RETURN NEXT r;
@@ -236,7 +237,7 @@ BEGIN
             NULL::text, d.id, d.version, d.sys, d.metadata, d.document_blobs,
             d.fields, d.vector, d.vector_names,
             to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-            to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), d.document_id;
+            to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), d.document_id, NULL::text;
 END
 $$;
 
@@ -253,7 +254,7 @@ BEGIN
          NULL::text, d.id, d.version, d.sys, d.metadata, d.document_blobs,
          d.fields, d.vector, d.vector_names,
          to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-         to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), d.document_id
+         to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), d.document_id, NULL::text
     FROM public.documents d WHERE d.id = p_pk;
 END
 $$;
@@ -354,7 +355,7 @@ BEGIN
   RETURNING 'W'::"char", r.role, true, r.ns_id, true, r.col_id, d.id, d.version,
             d.sys, d.metadata, d.document_blobs, d.fields, d.vector, d.vector_names,
             to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-            to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), d.document_id
+            to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), d.document_id, NULL::text
     INTO w;
   IF NOT FOUND THEN  -- (w is all NULL: r keeps the scope)
     IF p_idem_key IS NOT NULL THEN
@@ -583,6 +584,175 @@ BEGIN
          ',"children":' || coalesce(children, '[]'::json)::text || '}';
   r.outcome := 'W';
   r.found := out::json;
+  RETURN NEXT r;
+END
+$$;
+
+-- The namespace's documents made from root object p_object (contract
+-- section 13), ordered by collection_id, created_at, document_id, after
+-- the keyset position (p_after_*; NULL: from the start), at most
+-- p_limit + 1 (the extra one says another page exists). p_cols: the
+-- collections to look in (ids or names), NULL for all. The first row is
+-- the head: outcome '-' (the scope says why not), 'U' (col_id: a name in
+-- p_cols that is no collection of the namespace) or 'O', whose version is
+-- the total and sys the count by collection when p_count. Then one row
+-- per document, outcome 'D', sort_key its position ("<created_at in
+-- microseconds since the epoch>").
+CREATE FUNCTION public.docapi_object_documents(p_key bytea, p_ns_id text,
+    p_ns_name text, p_object text, p_cols text[], p_after_col text,
+    p_after_us bigint, p_after_doc text, p_limit integer, p_count boolean)
+RETURNS SETOF public.docapi_row LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  r public.docapi_row;
+  v_ns bigint;
+  v_pks bigint[];
+  ref text;
+  pk bigint;
+  after timestamptz := 'epoch'::timestamptz + p_after_us * interval '1 microsecond';
+BEGIN
+  SELECT '-'::"char", k.role,
+         (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())),
+         n.ns_id, (k.namespaces IS NULL OR n.ns_id = ANY (k.namespaces)), n.id
+    INTO r.outcome, r.role, r.key_valid, r.ns_id, r.ns_allowed, v_ns
+    FROM public.api_keys k
+    LEFT JOIN public.namespaces n ON n.org_pk = k.org_pk
+         AND (n.ns_id = p_ns_id OR n.name = p_ns_name)
+   WHERE k.key_hash = p_key;
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
+  IF v_ns IS NULL OR NOT r.key_valid OR NOT r.ns_allowed THEN
+    RETURN NEXT r;
+    RETURN;
+  END IF;
+  IF p_cols IS NOT NULL THEN
+    v_pks := '{}';
+    FOREACH ref IN ARRAY p_cols LOOP
+      SELECT c.id INTO pk FROM public.collections c
+       WHERE c.ns_pk = v_ns AND (c.col_id = ref OR c.name = ref);
+      IF NOT FOUND THEN
+        r.outcome := 'U';
+        r.col_id := ref;
+        RETURN NEXT r;
+        RETURN;
+      END IF;
+      v_pks := v_pks || pk;
+    END LOOP;
+  END IF;
+  r.outcome := 'O';
+  IF p_count THEN
+    SELECT sum(x.n), json_object_agg(x.col_id, x.n ORDER BY x.col_id)
+      INTO r.version, r.sys
+      FROM (SELECT c.col_id, count(*) AS n FROM public.documents d
+              JOIN public.collections c ON c.id = d.col_pk
+             WHERE d.root_object_id = p_object AND c.ns_pk = v_ns
+               AND (v_pks IS NULL OR c.id = ANY (v_pks))
+             GROUP BY c.col_id) x;
+    r.version := coalesce(r.version, 0);
+    r.sys := coalesce(r.sys, '{}'::json);
+  END IF;
+  RETURN NEXT r;
+  RETURN QUERY
+  SELECT 'D'::"char", NULL::text, NULL::boolean, NULL::text, NULL::boolean,
+         c.col_id, d.id, d.version, d.sys, d.metadata, d.document_blobs,
+         d.fields, d.vector, d.vector_names,
+         to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+         to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+         d.document_id,
+         ((extract(epoch FROM d.created_at) * 1000000)::bigint)::text
+    FROM public.documents d
+    JOIN public.collections c ON c.id = d.col_pk
+   WHERE d.root_object_id = p_object AND c.ns_pk = v_ns
+     AND (v_pks IS NULL OR c.id = ANY (v_pks))
+     AND (p_after_col IS NULL
+          OR (c.col_id, d.created_at, d.document_id) > (p_after_col, after, p_after_doc))
+   ORDER BY c.col_id, d.created_at, d.document_id
+   LIMIT p_limit + 1;
+END
+$$;
+
+-- One level of an object's decomposition tree: the nodes of the documents
+-- in p_rows (a jsonb array of {"c": col_id, "p": parent col_id or null,
+-- "d": document_id}) whose parent is p_parent (NULL: the top level),
+-- each with its own children below it; p_path: the collections above,
+-- so that a cycle ends. Siblings sorted by collection_id.
+CREATE FUNCTION public.docapi_tree_level(p_rows jsonb, p_parent text,
+    p_path text[], p_with_ids boolean)
+RETURNS json LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+  nodes json[] := '{}';
+  g record;
+BEGIN
+  FOR g IN SELECT e ->> 'c' AS col, count(*) AS n,
+                  json_agg(e ->> 'd' ORDER BY e ->> 'd') AS ids
+             FROM jsonb_array_elements(p_rows) e
+            WHERE (p_parent IS NULL AND (e ->> 'p' IS NULL OR NOT EXISTS (
+                     SELECT 1 FROM jsonb_array_elements(p_rows) q
+                      WHERE q ->> 'c' = e ->> 'p' AND q ->> 'c' <> e ->> 'c')))
+               OR (p_parent IS NOT NULL AND e ->> 'p' = p_parent
+                   AND e ->> 'c' <> p_parent)
+            GROUP BY e ->> 'c' ORDER BY e ->> 'c' LOOP
+    CONTINUE WHEN g.col = ANY (p_path);
+    nodes := nodes || CASE WHEN p_with_ids
+      THEN json_build_object('collection_id', g.col, 'document_count', g.n,
+             'document_ids', g.ids, 'children',
+             public.docapi_tree_level(p_rows, g.col, p_path || g.col, p_with_ids))
+      ELSE json_build_object('collection_id', g.col, 'document_count', g.n,
+             'children',
+             public.docapi_tree_level(p_rows, g.col, p_path || g.col, p_with_ids)) END;
+  END LOOP;
+  RETURN array_to_json(nodes);
+END
+$$;
+
+-- An object's decomposition tree (contract section 13) as the response's
+-- JSON in `found`: top-level nodes hold the documents made from the
+-- object straight from its bucket (or whose parent collection holds none
+-- of its documents); a document derived from collection P sits in its
+-- collection's node under P's node.
+CREATE FUNCTION public.docapi_object_tree(p_key bytea, p_ns_id text,
+    p_ns_name text, p_object text, p_with_ids boolean)
+RETURNS SETOF public.docapi_found LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  r public.docapi_found;
+  v_ns bigint;
+  v_rows jsonb;
+  v_bucket json;
+BEGIN
+  SELECT '-'::"char", k.role,
+         (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())),
+         n.ns_id, (k.namespaces IS NULL OR n.ns_id = ANY (k.namespaces)), n.id
+    INTO r.outcome, r.role, r.key_valid, r.ns_id, r.ns_allowed, v_ns
+    FROM public.api_keys k
+    LEFT JOIN public.namespaces n ON n.org_pk = k.org_pk
+         AND (n.ns_id = p_ns_id OR n.name = p_ns_name)
+   WHERE k.key_hash = p_key;
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
+  IF v_ns IS NULL OR NOT r.key_valid OR NOT r.ns_allowed THEN
+    RETURN NEXT r;
+    RETURN;
+  END IF;
+  -- Each document with its collection and its parent collection's col_
+  -- id (NULL when it comes from the bucket).
+  SELECT coalesce(jsonb_agg(jsonb_build_object('c', c.col_id, 'd', d.document_id,
+           'p', CASE WHEN d.sys ->> 'source_type' = 'bucket' THEN NULL
+                     ELSE coalesce(pc.col_id, d.source_collection_id) END)), '[]'),
+         (array_agg(d.sys -> 'root_bucket_id') FILTER (
+            WHERE d.sys -> 'root_bucket_id' IS NOT NULL))[1]
+    INTO v_rows, v_bucket
+    FROM public.documents d
+    JOIN public.collections c ON c.id = d.col_pk
+    LEFT JOIN public.collections pc ON pc.ns_pk = v_ns
+         AND (pc.col_id = d.source_collection_id OR pc.name = d.source_collection_id)
+   WHERE d.root_object_id = p_object AND c.ns_pk = v_ns;
+  r.outcome := 'W';
+  r.found := ('{"object_id":' || to_json(p_object)::text ||
+              CASE WHEN v_bucket IS NULL THEN ''
+                   ELSE ',"root_bucket_id":' || v_bucket::text END ||
+              ',"tree":' || public.docapi_tree_level(v_rows, NULL, '{}', p_with_ids)::text ||
+              '}')::json;
   RETURN NEXT r;
 END
 $$;

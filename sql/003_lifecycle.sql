@@ -44,9 +44,9 @@ UPDATE public.documents d
 SELECT setval('public.docapi_change_seq',
               coalesce((SELECT max(seq) FROM public.documents), 0) + 1, false);
 
-ALTER TABLE public.documents
-    ALTER COLUMN seq SET NOT NULL,
-    ALTER COLUMN seq SET DEFAULT nextval('public.docapi_change_seq');
+-- No default: the trigger below numbers every insert and update (a
+-- default would draw a second number, leaving a gap, on every insert).
+ALTER TABLE public.documents ALTER COLUMN seq SET NOT NULL;
 ALTER SEQUENCE public.docapi_change_seq OWNED BY public.documents.seq;
 
 -- The change feed reads (col_pk, seq) in order; a poll with nothing new

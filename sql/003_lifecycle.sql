@@ -78,6 +78,8 @@ CREATE TABLE public.idempotency_keys (
     snapshot    json,
     PRIMARY KEY (org_pk, key)
 );
+-- Keys past their time are removed a few at a time by later creates.
+CREATE INDEX idempotency_keys_created ON public.idempotency_keys (created_at);
 
 -- Why the feed never misses a change: every writer of a collection holds
 -- this lock in shared mode from before it takes a seq until it commits;

@@ -322,6 +322,14 @@ BEGIN
     RETURN;
   END IF;
   IF p_idem_key IS NOT NULL THEN
+    -- Forget a few keys past their time (any organization's), oldest
+    -- first, skipping rows another create is busy with: the table stays
+    -- as large as idempotency_ttl of keyed creates.
+    DELETE FROM public.idempotency_keys i
+     WHERE i.ctid = ANY (ARRAY(
+           SELECT x.ctid FROM public.idempotency_keys x
+            WHERE x.created_at < now() - make_interval(secs => p_ttl)
+            ORDER BY x.created_at LIMIT 8 FOR UPDATE SKIP LOCKED));
     INSERT INTO public.idempotency_keys (org_pk, key, col_pk, body_sha256)
     VALUES (v_org, p_idem_key, v_col, p_body_sha)
     ON CONFLICT (org_pk, key) DO NOTHING;

@@ -545,3 +545,23 @@ def changes_under_concurrent_writers_miss_nothing():
     eq(missing, [], "acknowledged writes missing from the feed")
     wrong = [(d, v, seen[d]) for d, v in acked.items() if seen[d] < v]
     eq(wrong, [], "feed shows an older version than acknowledged")
+
+
+@test
+def create_idempotency_keys_expire():
+    key = "idem-" + fresh_id()
+    d1 = expect_ok(create(create_body(), headers=[("Idempotency-Key", key)]))
+    # the key's time is up (as if idempotency_ttl had passed)
+    psql("UPDATE idempotency_keys SET created_at = now() - interval '2 days'"
+         " WHERE key = '%s'" % key)
+    d2 = expect_ok(create(create_body(), headers=[("Idempotency-Key", key)]))
+    check(d2["document_id"] != d1["document_id"], "an expired key creates again")
+    # expired keys of others are removed by later keyed creates
+    psql("UPDATE idempotency_keys SET created_at = now() - interval '2 days'"
+         " WHERE key <> '%s'" % key)
+    expired = int(psql("SELECT count(*) FROM idempotency_keys"
+                       " WHERE created_at < now() - interval '1 day'"))
+    for _ in range(expired // 8 + 1):  # each keyed create removes up to 8
+        expect_ok(create(create_body(), headers=[("Idempotency-Key", "idem-" + fresh_id())]))
+    eq(psql("SELECT count(*) FROM idempotency_keys WHERE created_at < now() - interval '1 day'"),
+       "0", "expired keys left after later keyed creates")

@@ -166,6 +166,50 @@ await call("POST is not a method of the path", {
   },
 });
 
+// an object's documents and tree: the seed's obj_root1 has one document
+// (DOC_A's neighbour, never deleted), made from the bucket
+const OBJ = ["/v1/objects/{object_id}/documents", "get"];
+const TREE = ["/v1/objects/{object_id}/decomposition-tree", "get"];
+await call("an object's documents, with totals", {
+  path: "/v1/objects/obj_root1/documents?include_total=true", op: OBJ, headers: auth, status: 200,
+  check: (r, j) => (j.documents?.length === 1 && j.pagination?.total === 1 && j.pagination.has_more === false &&
+    JSON.stringify(Object.values(j.by_collection || {})) === "[1]" ? null : `answer ${JSON.stringify(j).slice(0, 300)}`),
+});
+await call("an object's documents, Prefer: count=planned", {
+  path: `/v1/objects/obj_root1/documents?collection_ids=${col}&limit=1`, op: OBJ,
+  headers: { ...auth, Prefer: "count=planned" }, status: 200,
+  check: (r) => (r.headers.get("preference-applied") === "count=exact" ? null : `Preference-Applied: ${r.headers.get("preference-applied")}`),
+});
+await call("an object no document comes from", { path: "/v1/objects/obj_none/documents", op: OBJ, headers: auth, status: 200 });
+await call("an object's documents, a cursor the server did not issue", {
+  path: "/v1/objects/obj_root1/documents?cursor=x.y", op: OBJ, headers: auth, status: 422,
+});
+await call("an object's documents, Prefer: count=lots", {
+  path: "/v1/objects/obj_root1/documents", op: OBJ, headers: { ...auth, Prefer: "count=lots" }, status: 422,
+});
+await call("an object's documents in an unknown collection", {
+  path: "/v1/objects/obj_root1/documents?collection_ids=nope", op: OBJ, headers: auth, status: 404,
+});
+await call("an object's documents without a key", { path: "/v1/objects/obj_root1/documents", op: OBJ, headers: { "X-Namespace": ns }, status: 401 });
+await call("an object's documents, presigned URLs asked for, presigning not configured", {
+  path: "/v1/objects/obj_root1/documents?return_url=true", op: OBJ, headers: auth, status: 503,
+});
+await call("an object's decomposition tree, with document ids", {
+  path: "/v1/objects/obj_root1/decomposition-tree?include_document_ids=true", op: TREE, headers: auth, status: 200,
+  check: (r, j) => (JSON.stringify(j.tree?.map((n) => [n.document_count, n.document_ids, n.children])) ===
+    JSON.stringify([[1, ["doc_docs1"], []]]) && j.root_bucket_id === "bkt_marketing" ? null : `answer ${JSON.stringify(j)}`),
+});
+await call("the tree of an object no document comes from", {
+  path: "/v1/objects/obj_none/decomposition-tree", op: TREE, headers: auth, status: 200,
+  check: (r, j) => (JSON.stringify(j) === '{"object_id":"obj_none","tree":[]}' ? null : `answer ${JSON.stringify(j)}`),
+});
+await call("the tree, include_document_ids not a boolean", {
+  path: "/v1/objects/obj_root1/decomposition-tree?include_document_ids=yes", op: TREE, headers: auth, status: 422,
+});
+await call("the tree in an unknown namespace", {
+  path: "/v1/objects/obj_root1/decomposition-tree", op: TREE, headers: { ...auth, "X-Namespace": "nowhere" }, status: 404,
+});
+
 const merge = { ...auth, "Content-Type": "application/merge-patch+json" };
 await call("PATCH with a text/plain body", {
   method: "PATCH", path: docPath(docA), op: P, headers: { ...auth, "Content-Type": "text/plain" }, body: "x", status: 415,

@@ -248,24 +248,6 @@ enum db_status db_lineage(struct db *db, const char *rid,
 	return found_call(db, rid, &lineage, values, lengths, formats, 1, out);
 }
 
-/* A PostgreSQL text[] literal of the n strings (each quoted and escaped). */
-static void array_literal(struct buf *out, const char *const *v, int n)
-{
-	buf_putc(out, '{');
-	for (int i = 0; i < n; i++) {
-		if (i)
-			buf_putc(out, ',');
-		buf_putc(out, '"');
-		for (const char *p = v[i]; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				buf_putc(out, '\\');
-			buf_putc(out, *p);
-		}
-		buf_putc(out, '"');
-	}
-	buf_putc(out, '}');
-}
-
 /* Columns of a listed document after DB_DOC_COLUMNS. */
 enum { DB_LISTED_DOC_ID = DB_ROW_DOC + DB_DOC_NCOLUMNS, DB_LISTED_SORT_KEY };
 
@@ -295,7 +277,7 @@ enum db_status db_object_documents(struct db *db, const char *rid,
 	memset(l, 0, sizeof *l);
 	db_scope_params(key_hash, ns, NULL, NULL, values, lengths, formats);
 	if (q->cols)
-		array_literal(&cols, q->cols, q->ncols);
+		util_pg_array(&cols, q->cols, q->ncols);
 	snprintf(us, sizeof us, "%lld", q->after_us);
 	snprintf(limit, sizeof limit, "%d", q->limit);
 	values[3] = q->object_id;

@@ -64,46 +64,6 @@ int doc_create_idempotency_key_ok(const char *s)
 	return 1;
 }
 
-/* Two decimal digits at s (already known to be digits). */
-static int two_digits(const char *s)
-{
-	return (s[0] - '0') * 10 + (s[1] - '0');
-}
-
-/* RFC 3339 date-time: 2025-10-18T10:30:00(.123)?(Z|+02:00), with its
- * ranges (section 5.7: month 01-12, the month's days, hour 00-23, minute
- * 00-59, second 00-60; offset hour 00-23, minute 00-59). */
-static int is_rfc3339(const char *s)
-{
-	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
-	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	size_t i;
-
-	for (i = 0; shape[i]; i++)
-		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i])
-		                    : (s[i] != shape[i] && !(shape[i] == 'T' && s[i] == 't')))
-			return 0;
-	int year = two_digits(s) * 100 + two_digits(s + 2), month = two_digits(s + 5);
-	int day = two_digits(s + 8);
-	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-	if (month < 1 || month > 12 || day < 1 || day > mdays[month - 1] ||
-	    (month == 2 && day == 29 && !leap) || two_digits(s + 11) > 23 ||
-	    two_digits(s + 14) > 59 || two_digits(s + 17) > 60)
-		return 0;
-	if (s[i] == '.') {
-		size_t digits = strspn(s + i + 1, "0123456789");
-		if (!digits)
-			return 0;
-		i += 1 + digits;
-	}
-	if ((s[i] == 'Z' || s[i] == 'z') && !s[i + 1])
-		return 1;
-	return (s[i] == '+' || s[i] == '-') && isdigit((unsigned char)s[i + 1]) &&
-	       isdigit((unsigned char)s[i + 2]) && s[i + 3] == ':' &&
-	       isdigit((unsigned char)s[i + 4]) && isdigit((unsigned char)s[i + 5]) &&
-	       !s[i + 6] && two_digits(s + i + 1) <= 23 && two_digits(s + i + 4) <= 59;
-}
-
 static void problem(struct verrs *v, const char *msg, const char *type,
                     const char *l1, const char *l2, const char *l3)
 {
@@ -159,7 +119,7 @@ static void check_chain(struct json_object *chain, struct verrs *v)
 			problem(v, "must be a string", "type_error.str", "lineage_chain", ix,
 			        "document_id");
 		if (json_object_object_get_ex(s, "timestamp", &x) &&
-		    (!is_string(x) || !is_rfc3339(json_object_get_string(x))))
+		    (!is_string(x) || !util_is_rfc3339(json_object_get_string(x))))
 			problem(v, "must be an RFC 3339 date-time", "value_error.datetime",
 			        "lineage_chain", ix, "timestamp");
 	}

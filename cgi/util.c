@@ -6,6 +6,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +172,63 @@ void util_random_base62(char *out, size_t n)
 		}
 	}
 	out[n] = '\0';
+}
+
+/* Two decimal digits at s (already known to be digits). */
+static int two_digits(const char *s)
+{
+	return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+/* RFC 3339 date-time: 2025-10-18T10:30:00(.123)?(Z|+02:00), with its
+ * ranges (section 5.7: month 01-12, the month's days, hour 00-23, minute
+ * 00-59, second 00-60; offset hour 00-23, minute 00-59). */
+int util_is_rfc3339(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	size_t i;
+
+	for (i = 0; shape[i]; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i])
+		                    : (s[i] != shape[i] && !(shape[i] == 'T' && s[i] == 't')))
+			return 0;
+	int year = two_digits(s) * 100 + two_digits(s + 2), month = two_digits(s + 5);
+	int day = two_digits(s + 8);
+	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	if (month < 1 || month > 12 || day < 1 || day > mdays[month - 1] ||
+	    (month == 2 && day == 29 && !leap) || two_digits(s + 11) > 23 ||
+	    two_digits(s + 14) > 59 || two_digits(s + 17) > 60)
+		return 0;
+	if (s[i] == '.') {
+		size_t digits = strspn(s + i + 1, "0123456789");
+		if (!digits)
+			return 0;
+		i += 1 + digits;
+	}
+	if ((s[i] == 'Z' || s[i] == 'z') && !s[i + 1])
+		return 1;
+	return (s[i] == '+' || s[i] == '-') && isdigit((unsigned char)s[i + 1]) &&
+	       isdigit((unsigned char)s[i + 2]) && s[i + 3] == ':' &&
+	       isdigit((unsigned char)s[i + 4]) && isdigit((unsigned char)s[i + 5]) &&
+	       !s[i + 6] && two_digits(s + i + 1) <= 23 && two_digits(s + i + 4) <= 59;
+}
+
+void util_pg_array(struct buf *out, const char *const *v, int n)
+{
+	buf_putc(out, '{');
+	for (int i = 0; i < n; i++) {
+		if (i)
+			buf_putc(out, ',');
+		buf_putc(out, '"');
+		for (const char *p = v[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_putc(out, '\\');
+			buf_putc(out, *p);
+		}
+		buf_putc(out, '"');
+	}
+	buf_putc(out, '}');
 }
 
 void util_hex(const unsigned char *in, size_t n, char *out)

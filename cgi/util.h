@@ -50,6 +50,11 @@ void util_unique_id(char *out);
 void util_random_base62(char *out, size_t n);
 /* Lower-case hex of n bytes into out (2n + 1 bytes). */
 void util_hex(const unsigned char *in, size_t n, char *out);
+/* 1 when s is an RFC 3339 date-time with valid ranges (see util.c). */
+int util_is_rfc3339(const char *s);
+/* Appends the PostgreSQL array literal of the n strings (each quoted and
+ * escaped): the text of a text[] parameter. */
+void util_pg_array(struct buf *out, const char *const *v, int n);
 /* 1 when s starts with prefix. */
 int util_starts_with(const char *s, const char *prefix);
 

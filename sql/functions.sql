@@ -764,3 +764,12 @@ BEGIN
   RETURN NEXT r;
 END
 $$;
+
+-- Filters (contract section 9): the elements of an array, or the value
+-- itself (a field holding an array matches a scalar condition when any
+-- element does). SQL, so the planner inlines it.
+CREATE FUNCTION public.docapi_elems(p jsonb)
+RETURNS SETOF jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT x FROM jsonb_array_elements(CASE WHEN jsonb_typeof(p) = 'array' THEN p
+                                          ELSE jsonb_build_array(p) END) x
+$$;

@@ -132,7 +132,7 @@ static void add_vector(struct doc_create *dc, const char *name,
 {
 	char msg[256];
 
-	if (!doc_create_vector_name_ok(name) || doc_is_reserved(name)) {
+	if (!doc_create_vector_name_ok(name) || doc_is_reserved(name) || is_response_only(name)) {
 		snprintf(msg, sizeof msg, "vector name %.140s must match ^[A-Za-z0-9_]{1,128}$ "
 		         "and name no document field", name);
 		problem(v, msg, "value_error.vector_name", "features", ix, "vectors");

@@ -1424,6 +1424,8 @@ for _name, _feats, _i, _vt in [
         ("name_is_metadata", [feature("fe", {"metadata": [0.1]})], 0, VNAME),
         ("name_is_vector", [feature("fe", {"vector": [0.1]})], 0, VNAME),
         ("name_is_document_id", [feature("fe", {"document_id": [0.1]})], 0, VNAME),
+        ("name_is_response_only_vectors", [feature("fe", {"_vectors": [0.1]})], 0, VNAME),
+        ("name_is_presigned_url", [feature("fe", {"presigned_url": [0.1]})], 0, VNAME),
         # a sparse vector is named after its feature extractor
         ("sparse_name_bad", [feature("fe-x", {"indices": [0], "values": [0.1]})], 0, VNAME),
         ("sparse_name_is_field", [feature("created_at", {"indices": [0], "values": [0.1]})], 0,

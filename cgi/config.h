@@ -37,6 +37,7 @@ struct config {
 	long method_override;    /* 1: POST + X-HTTP-Method-Override: PATCH|PUT|DELETE */
 	long idempotency_ttl;    /* seconds an Idempotency-Key is remembered (create) */
 	char *default_schema_version;  /* "v1" | "v2": a create's default */
+	char *text_search_config; /* PostgreSQL text search configuration of `text` and `search` */
 	char *cursor_secret;     /* HMAC key of cursors; NULL: the database's (docapi_settings) */
 	/* Presigning (contract section 5). */
 	char *s3_region;

@@ -200,6 +200,8 @@ static enum db_status run(struct db *db, const char *rid, const struct db_stmt *
 			return DB_OK;
 		}
 		int unavailable = is_unavailable(db, r);
+		const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+		snprintf(db->sqlstate, sizeof db->sqlstate, "%s", state ? state : "");
 		log_failure(unavailable ? LOG_WARN : LOG_ERROR, rid,
 		            st ? st->name : "statement", db->conn, r);
 		PQclear(r);

@@ -36,6 +36,7 @@ struct db {
 	int nprepared;
 	int unnamed;              /* 1: a pooler was seen: statements go unnamed */
 	char *cursor_secret;      /* owned: read once from docapi_settings, or NULL */
+	char sqlstate[6];         /* of the last statement that failed ("" if none) */
 };
 
 /* Initialises db for conninfo (copied, with docapi's defaults) and tries

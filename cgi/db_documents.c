@@ -1,6 +1,7 @@
 /* db_documents.c - see db_documents.h. */
 #include "db_documents.h"
 #include "db_internal.h"
+#include "list_query.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -324,4 +325,39 @@ enum db_status db_object_tree(struct db *db, const char *rid,
 		5, NULL,
 	};
 	return found_call(db, rid, &tree, values, lengths, formats, 1, out);
+}
+
+enum db_status db_list(struct db *db, const char *rid, const unsigned char *key_hash,
+                       const char *ns, const char *col, const struct filter_sql *q,
+                       struct db_listed *l)
+{
+	int n = LIST_FIRST_PARAM - 1 + q->nparams;
+	const char **values = xcalloc((size_t)n + 1, sizeof *values);
+	int *lengths = xcalloc((size_t)n + 1, sizeof *lengths);
+	int *formats = xcalloc((size_t)n + 1, sizeof *formats);
+	PGresult *r;
+
+	memset(l, 0, sizeof *l);
+	db_scope_params(key_hash, ns, col, NULL, values, lengths, formats);
+	for (int i = 0; i < q->nparams; i++) {
+		values[LIST_FIRST_PARAM - 1 + i] = q->params[i];
+		lengths[LIST_FIRST_PARAM - 1 + i] = formats[LIST_FIRST_PARAM - 1 + i] = 0;
+	}
+	/* Text built by list_query.c for this request: sent unnamed. A read:
+	 * safe to re-run on a new connection. */
+	enum db_status st = db_run(db, rid, q->sql.data, n, values, lengths, formats, 1,
+	                           PGRES_TUPLES_OK, &r);
+	free(values);
+	free(lengths);
+	free(formats);
+	if (st != DB_OK)
+		return st;
+	db_scope_head_of(r, &l->scope);
+	if (l->scope.key_found) {
+		l->n = PQntuples(r) - 1;
+		l->by_collection = db_val(r, 0, DB_ROW_DOC + 2);  /* the stats */
+		if (!PQgetisnull(r, 0, DB_ROW_DOC + 1))
+			l->total = atoll(PQgetvalue(r, 0, DB_ROW_DOC + 1));
+	}
+	return DB_OK;
 }

@@ -126,7 +126,7 @@ struct db_object_query {
 struct db_listed {
 	struct db_scope scope;       /* the head: owns the result */
 	long long total;             /* with count */
-	const char *by_collection;   /* with count: JSON object */
+	const char *by_collection;   /* with count: JSON object (a list's: its stats) */
 	int n;                       /* documents */
 };
 /* Document i (0-based) of l: its row, id, collection and keyset key. */
@@ -140,6 +140,14 @@ enum db_status db_object_documents(struct db *db, const char *rid,
                                    const unsigned char *key_hash, const char *ns,
                                    const struct db_object_query *q,
                                    struct db_listed *l);
+
+/* A list (POST .../documents/list): q is the statement list_query.c
+ * built, run with the scope's parameters. l->by_collection holds the
+ * stats JSON and l->total the total when the statement counts. */
+struct filter_sql;
+enum db_status db_list(struct db *db, const char *rid, const unsigned char *key_hash,
+                       const char *ns, const char *col, const struct filter_sql *q,
+                       struct db_listed *l);
 
 /* An object's decomposition tree (public.docapi_object_tree): out->found
  * is the response's JSON. */

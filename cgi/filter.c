@@ -23,6 +23,8 @@ struct field {
 	int whole_object;           /* metadata / internal_metadata alone: text only */
 	const char *column;         /* "d.metadata" / "d.fields" for paths into them, else NULL */
 	struct json_object *keys;   /* owned: the path inside column (array of strings) */
+	const char *base;           /* with path: the jsonb the path starts from */
+	struct json_object *path;   /* owned: the keys from base, or NULL */
 	struct buf expr;            /* owned: the SQL expression (jsonb or timestamptz) */
 };
 
@@ -128,15 +130,28 @@ static void path_expr(struct filter_sql *f, struct buf *out, const char *column,
 	free(keys);
 }
 
+/* The field's SQL expression; a path's keys become a parameter the first
+ * time (a condition answered by containment never binds them). */
+static const char *expr_of(struct filter_sql *f, struct field *fd)
+{
+	if (fd->path) {
+		path_expr(f, &fd->expr, fd->base, fd->path, 0);
+		json_object_put(fd->path);
+		fd->path = NULL;
+	}
+	return fd->expr.data;
+}
+
 static void field_free(struct field *fd)
 {
 	json_object_put(fd->keys);
+	json_object_put(fd->path);
 	buf_free(&fd->expr);
 	memset(fd, 0, sizeof *fd);
 }
 
-/* Resolves a field path; 0, or -1 with *why. */
-static int resolve(struct filter_sql *f, const char *name, struct field *fd,
+/* Resolves a field path (binding nothing yet); 0, or -1 with *why. */
+static int resolve(const char *name, struct field *fd,
                    const char **why)
 {
 	struct json_object *segs = split_path(name);
@@ -181,22 +196,23 @@ static int resolve(struct filter_sql *f, const char *name, struct field *fd,
 			fd->whole_object = 1;
 			buf_puts(&fd->expr, col);
 		} else {
-			path_expr(f, &fd->expr, col, segs, 1);
+			fd->base = col;
+			fd->path = json_object_new_array();
+			for (size_t i = 1; i < nseg; i++)
+				json_object_array_add(fd->path, json_object_get(
+					json_object_array_get_idx(segs, i)));
 			if (first[0] == 'm') {
 				fd->column = "d.metadata";
-				fd->keys = json_object_new_array();
-				for (size_t i = 1; i < nseg; i++)
-					json_object_array_add(fd->keys, json_object_get(
-						json_object_array_get_idx(segs, i)));
+				fd->keys = json_object_get(fd->path);
 			}
 		}
 		json_object_put(segs);
 		return 0;
 	}
 	/* a flat user field, or a value inside one */
-	path_expr(f, &fd->expr, "d.fields", segs, 0);
-	fd->column = "d.fields";
-	fd->keys = segs;
+	fd->base = fd->column = "d.fields";
+	fd->path = segs;
+	fd->keys = json_object_get(segs);
 	return 0;
 refuse:
 	json_object_put(segs);
@@ -208,7 +224,7 @@ const char *filter_field_expr(struct filter_sql *f, const char *field,
 {
 	struct field fd;
 
-	if (resolve(f, field, &fd, why) != 0)
+	if (resolve(field, &fd, why) != 0)
 		return NULL;
 	if (fd.whole_object) {
 		*why = "metadata itself can only be searched with the text operator";
@@ -216,7 +232,7 @@ const char *filter_field_expr(struct filter_sql *f, const char *field,
 		return NULL;
 	}
 	*is_time = fd.is_time;
-	buf_puts(out, fd.expr.data);
+	buf_puts(out, expr_of(f, &fd));
 	field_free(&fd);
 	return out->data;
 }
@@ -259,7 +275,7 @@ static const char *json_text(struct json_object *val)
 static void elem_eq(struct ctx *x, struct buf *b, struct json_object *val, int ci)
 {
 	if (ci && json_object_is_type(val, json_type_string))
-		buf_printf(b, "(jsonb_typeof(x) = 'string' AND lower(x #>> '{}') = lower($%d))",
+		buf_printf(b, "(jsonb_typeof(x) = 'string' AND lower(x #>> '{}') = lower($%d::text))",
 		           filter_param(x->f, json_object_get_string(val)));
 	else
 		buf_printf(b, "x = $%d::jsonb", filter_param(x->f, json_text(val)));
@@ -278,14 +294,15 @@ static struct json_object *nest(struct json_object *keys, struct json_object *le
 }
 
 /* Equality of a field with one value (eq, and each member of in). */
-static void eq_cond(struct ctx *x, struct buf *b, const struct field *fd,
+static void eq_cond(struct ctx *x, struct buf *b, struct field *fd,
                     struct json_object *val, int ci)
 {
 	int scalar = !json_object_is_type(val, json_type_object) &&
 	             !json_object_is_type(val, json_type_array);
 
 	if (!scalar) {  /* whole JSON values */
-		buf_printf(b, "%s = $%d::jsonb", fd->expr.data, filter_param(x->f, json_text(val)));
+		buf_printf(b, "coalesce(%s = $%d::jsonb, FALSE)", expr_of(x->f, fd),
+		           filter_param(x->f, json_text(val)));
 		return;
 	}
 	if (fd->column && !(ci && json_object_is_type(val, json_type_string))) {
@@ -303,7 +320,7 @@ static void eq_cond(struct ctx *x, struct buf *b, const struct field *fd,
 		json_object_put(many);
 		return;
 	}
-	buf_printf(b, "EXISTS (SELECT 1 FROM public.docapi_elems(%s) x WHERE ", fd->expr.data);
+	buf_printf(b, "EXISTS (SELECT 1 FROM public.docapi_elems(%s) x WHERE ", expr_of(x->f, fd));
 	elem_eq(x, b, val, ci);
 	buf_putc(b, ')');
 }
@@ -314,11 +331,12 @@ static void elem_order(struct ctx *x, struct buf *b, enum op op, struct json_obj
 	static const char *const sym[] = { [OP_GT] = ">", [OP_LT] = "<", [OP_GTE] = ">=",
 	                                   [OP_LTE] = "<=" };
 	if (json_object_is_type(val, json_type_string))
-		buf_printf(b, "(jsonb_typeof(x) = 'string' AND (x #>> '{}') COLLATE \"C\" %s $%d)",
+		buf_printf(b, "(jsonb_typeof(x) = 'string' AND (x #>> '{}') COLLATE \"C\" %s $%d::text)",
 		           sym[op], filter_param(x->f, json_object_get_string(val)));
 	else
-		buf_printf(b, "(jsonb_typeof(x) = 'number' AND (x)::numeric %s $%d::numeric)",
-		           sym[op], filter_param(x->f, json_text(val)));
+		/* CASE, not AND: the cast must not run on other types */
+		buf_printf(b, "CASE WHEN jsonb_typeof(x) = 'number' THEN (x)::numeric %s $%d::numeric"
+		           " ELSE FALSE END", sym[op], filter_param(x->f, json_text(val)));
 }
 
 /* starts_with, ends_with, regex on one element x. */
@@ -329,11 +347,12 @@ static void elem_string(struct ctx *x, struct buf *b, enum op op, const char *s,
 
 	buf_puts(b, "(jsonb_typeof(x) = 'string' AND ");
 	if (op == OP_STARTS)
-		buf_printf(b, "starts_with(%sx #>> '{}'%s, %s$%d%s)", l, r, l, p, r);
+		buf_printf(b, "starts_with(%sx #>> '{}'%s, %s$%d::text%s)", l, r, l, p, r);
 	else if (op == OP_ENDS)
-		buf_printf(b, "right(%sx #>> '{}'%s, char_length($%d)) = %s$%d%s", l, r, p, l, p, r);
+		buf_printf(b, "right(%sx #>> '{}'%s, char_length($%d::text)) = %s$%d::text%s", l, r, p,
+		           l, p, r);
 	else
-		buf_printf(b, "(x #>> '{}') %s $%d", ci ? "~*" : "~", p);
+		buf_printf(b, "(x #>> '{}') %s $%d::text", ci ? "~*" : "~", p);
 	buf_putc(b, ')');
 }
 
@@ -343,7 +362,7 @@ static int is_number(struct json_object *v)
 }
 
 /* A condition on a timestamp column (created_at, updated_at). */
-static void time_cond(struct ctx *x, struct buf *b, const struct field *fd, enum op op,
+static void time_cond(struct ctx *x, struct buf *b, struct field *fd, enum op op,
                       struct json_object *val, const char *path)
 {
 	static const char *const sym[] = { [OP_EQ] = "=", [OP_NE] = "<>", [OP_GT] = ">",
@@ -374,7 +393,7 @@ static void time_cond(struct ctx *x, struct buf *b, const struct field *fd, enum
 				problem(x, path, "value", "must be RFC 3339 timestamps", "value_error.datetime");
 				return;
 			}
-			buf_printf(b, " OR %s = $%d::timestamptz", fd->expr.data,
+			buf_printf(b, " OR %s = $%d::timestamptz", expr_of(x->f, fd),
 			           filter_param(x->f, json_object_get_string(m)));
 		}
 		buf_putc(b, ')');
@@ -386,7 +405,7 @@ static void time_cond(struct ctx *x, struct buf *b, const struct field *fd, enum
 			problem(x, path, "value", "must be an RFC 3339 timestamp", "value_error.datetime");
 			return;
 		}
-		buf_printf(b, "%s %s $%d::timestamptz", fd->expr.data, sym[op],
+		buf_printf(b, "%s %s $%d::timestamptz", expr_of(x->f, fd), sym[op],
 		           filter_param(x->f, json_object_get_string(val)));
 		return;
 	default:
@@ -404,7 +423,7 @@ static void condition(struct ctx *x, struct buf *b, const char *name, enum op op
 	const char *why = NULL;
 	size_t mark = b->len;
 
-	if (resolve(x->f, name, &fd, &why) != 0) {
+	if (resolve(name, &fd, &why) != 0) {
 		problem(x, path, "field", why, "value_error.field");
 		return;
 	}
@@ -454,7 +473,7 @@ static void condition(struct ctx *x, struct buf *b, const char *name, enum op op
 			problem(x, path, "value", "must be a number or a string", "type_error");
 			break;
 		}
-		buf_printf(b, "EXISTS (SELECT 1 FROM public.docapi_elems(%s) x WHERE ", fd.expr.data);
+		buf_printf(b, "EXISTS (SELECT 1 FROM public.docapi_elems(%s) x WHERE ", expr_of(x->f, &fd));
 		elem_order(x, b, op, val);
 		buf_putc(b, ')');
 		break;
@@ -465,17 +484,17 @@ static void condition(struct ctx *x, struct buf *b, const char *name, enum op op
 			break;
 		}
 		buf_printf(b, "CASE jsonb_typeof(%s) WHEN 'array' THEN EXISTS (SELECT 1 FROM "
-		           "jsonb_array_elements(%s) x WHERE ", fd.expr.data, fd.expr.data);
+		           "jsonb_array_elements(%s) x WHERE ", expr_of(x->f, &fd), expr_of(x->f, &fd));
 		elem_eq(x, b, val, ci);
 		buf_puts(b, ")");
 		if (json_object_is_type(val, json_type_string)) {
 			int p = filter_param(x->f, json_object_get_string(val));
 			if (ci)
-				buf_printf(b, " WHEN 'string' THEN strpos(lower(%s #>> '{}'), lower($%d)) > 0",
-				           fd.expr.data, p);
+				buf_printf(b, " WHEN 'string' THEN strpos(lower(%s #>> '{}'), lower($%d::text)) > 0",
+				           expr_of(x->f, &fd), p);
 			else
-				buf_printf(b, " WHEN 'string' THEN strpos(%s #>> '{}', $%d) > 0",
-				           fd.expr.data, p);
+				buf_printf(b, " WHEN 'string' THEN strpos(%s #>> '{}', $%d::text) > 0",
+				           expr_of(x->f, &fd), p);
 		}
 		buf_puts(b, " ELSE FALSE END");
 		break;
@@ -488,7 +507,7 @@ static void condition(struct ctx *x, struct buf *b, const char *name, enum op op
 			        "characters" : "must be a string", "type_error.str");
 			break;
 		}
-		buf_printf(b, "EXISTS (SELECT 1 FROM public.docapi_elems(%s) x WHERE ", fd.expr.data);
+		buf_printf(b, "EXISTS (SELECT 1 FROM public.docapi_elems(%s) x WHERE ", expr_of(x->f, &fd));
 		elem_string(x, b, op, json_object_get_string(val), ci);
 		buf_putc(b, ')');
 		break;
@@ -499,10 +518,10 @@ static void condition(struct ctx *x, struct buf *b, const char *name, enum op op
 			break;
 		}
 		if (op == OP_EXISTS)
-			buf_printf(b, "%s IS %sNULL", fd.expr.data,
+			buf_printf(b, "%s IS %sNULL", expr_of(x->f, &fd),
 			           json_object_get_boolean(val) ? "NOT " : "");
 		else
-			buf_printf(b, "%s IS %sDISTINCT FROM 'null'::jsonb", fd.expr.data,
+			buf_printf(b, "%s IS %sDISTINCT FROM 'null'::jsonb", expr_of(x->f, &fd),
 			           json_object_get_boolean(val) ? "NOT " : "");
 		break;
 	case OP_TEXT:
@@ -513,7 +532,7 @@ static void condition(struct ctx *x, struct buf *b, const char *name, enum op op
 		if (!x->ts_param)
 			x->ts_param = filter_param(x->f, x->ts_config);
 		buf_printf(b, "jsonb_to_tsvector($%d::regconfig, %s, '[\"string\"]') @@ "
-		           "websearch_to_tsquery($%d::regconfig, $%d)", x->ts_param, fd.expr.data,
+		           "websearch_to_tsquery($%d::regconfig, $%d::text)", x->ts_param, expr_of(x->f, &fd),
 		           x->ts_param, filter_param(x->f, json_object_get_string(val)));
 		break;
 	case OP_NONE:

@@ -23,6 +23,9 @@ static const struct route routes[] = {
 	{ HTTP_POST, "/v1/collections/{}/documents", h_document_create,
 	  R_AUTH | R_NAMESPACE | R_WRITE | R_BODY_JSON | R_COLLECTION |
 	  R_DOC_QUERY | R_FUSED, NULL },
+	{ HTTP_POST, "/v1/collections/{}/documents/list", h_list,
+	  R_AUTH | R_NAMESPACE | R_BODY_JSON | R_BODY_OPTIONAL | R_COLLECTION |
+	  R_DOC_QUERY | R_FUSED, NULL },
 	{ HTTP_GET, "/v1/collections/{}/documents/changes", h_changes,
 	  R_AUTH | R_NAMESPACE | R_COLLECTION | R_FUSED, NULL },
 	{ HTTP_GET, "/v1/collections/{}/documents/{}/lineage", h_lineage,
@@ -282,6 +285,11 @@ static void check_body(struct call *c, const struct route *r, struct verrs *v,
 	}
 	if (l->status)
 		return;
+	if ((r->flags & R_BODY_OPTIONAL) && !req->has_body && !req->content_type) {
+		c->body_kind = BODY_MERGE_PATCH;
+		c->body = json_object_new_object();
+		return;
+	}
 	c->body_kind = kind == BODY_NONE ? BODY_MERGE_PATCH : kind;
 	c->body = body_parse_json(req->body.data ? req->body.data : "", req->body.len,
 	                          (int)c->cfg->max_depth, v);

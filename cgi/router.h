@@ -31,6 +31,9 @@ enum {
 	 * refusals itself (handlers.h: call_refuse_scope, call_refuse_missing,
 	 * or call_resolve when it takes the general path). */
 	R_FUSED = 1 << 8,
+	/* With R_BODY_JSON: no body at all (no Content-Type either) is the
+	 * empty object (the list route). */
+	R_BODY_OPTIONAL = 1 << 9,
 };
 
 typedef enum h_result (*route_handler)(struct call *c);

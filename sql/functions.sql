@@ -747,8 +747,7 @@ BEGIN
   SELECT coalesce(jsonb_agg(jsonb_build_object('c', c.col_id, 'd', d.document_id,
            'p', CASE WHEN d.sys ->> 'source_type' = 'bucket' THEN NULL
                      ELSE coalesce(pc.col_id, d.source_collection_id) END)), '[]'),
-         (array_agg(d.sys -> 'root_bucket_id') FILTER (
-            WHERE d.sys -> 'root_bucket_id' IS NOT NULL))[1]
+         to_json(min(d.sys ->> 'root_bucket_id'))
     INTO v_rows, v_bucket
     FROM public.documents d
     JOIN public.collections c ON c.id = d.col_pk

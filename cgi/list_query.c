@@ -1,0 +1,154 @@
+/* list_query.c - see list_query.h. */
+#include "list_query.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* The scope: key, namespace and collection, as public.docapi_scope. */
+static const char scope_cte[] =
+	"WITH s AS (SELECT k.role,"
+	" (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())) AS key_valid,"
+	" n.ns_id, (k.namespaces IS NULL OR n.ns_id = ANY (k.namespaces)) AS ns_allowed,"
+	" c.col_id, c.id AS col_pk"
+	" FROM public.api_keys k"
+	" LEFT JOIN public.namespaces n ON n.org_pk = k.org_pk AND (n.ns_id = $2 OR n.name = $3)"
+	" LEFT JOIN public.collections c ON c.ns_pk = n.id AND (c.col_id = $4 OR c.name = $5)"
+	" WHERE k.key_hash = $1)";
+
+/* The sort keys of a jsonb value E, in the contract's order of types:
+ * numbers, strings, booleans, other JSON, then missing or null (k1 the
+ * rank; none of the keys is NULL, so rows compare as tuples). */
+static void json_sort_keys(struct buf *b, const char *e)
+{
+	buf_printf(b, ", CASE WHEN %s IS NULL THEN 4 ELSE CASE jsonb_typeof(%s) WHEN 'number'"
+	           " THEN 0 WHEN 'string' THEN 1 WHEN 'boolean' THEN 2 WHEN 'null' THEN 4 ELSE 3"
+	           " END END AS k1", e, e);
+	buf_printf(b, ", coalesce(CASE WHEN jsonb_typeof(%s) = 'number' THEN (%s)::numeric END, 0)"
+	           " AS k2", e, e);
+	buf_printf(b, ", coalesce(CASE WHEN jsonb_typeof(%s) = 'string' THEN %s #>> '{}' END, '')"
+	           " COLLATE \"C\" AS k3", e, e);
+	buf_printf(b, ", coalesce(%s, 'null'::jsonb) AS k4", e);
+}
+
+/* The keyset condition after position p (checked against the order's
+ * shape); 0, or -1 when p does not fit. */
+static int keyset(struct filter_sql *f, struct buf *b, int is_time, int desc,
+                  struct json_object *p)
+{
+	const char *cmp = desc ? "<" : ">";
+	size_t n = json_object_array_length(p);
+	struct json_object *doc = json_object_array_get_idx(p, n - 1);
+
+	if (!json_object_is_type(doc, json_type_string))
+		return -1;
+	if (is_time) {
+		struct json_object *us = json_object_array_get_idx(p, 0);
+		if (n != 2 || !json_object_is_type(us, json_type_int))
+			return -1;
+		buf_printf(b, " AND (m.k1, m.document_id) %s ('epoch'::timestamptz + $%d::bigint"
+		           " * interval '1 microsecond', $%d::text)", cmp,
+		           filter_param(f, json_object_to_json_string(us)),
+		           filter_param(f, json_object_get_string(doc)));
+		return 0;
+	}
+	struct json_object *rank = json_object_array_get_idx(p, 0);
+	struct json_object *num = json_object_array_get_idx(p, 1);
+	struct json_object *str = json_object_array_get_idx(p, 2);
+	struct json_object *val = json_object_array_get_idx(p, 3);
+	if (n != 5 || !json_object_is_type(rank, json_type_int) ||
+	    !(json_object_is_type(num, json_type_int) || json_object_is_type(num, json_type_double)) ||
+	    !json_object_is_type(str, json_type_string))
+		return -1;
+	int p1 = filter_param(f, json_object_to_json_string(rank));
+	int p2 = filter_param(f, json_object_to_json_string(num));
+	int p3 = filter_param(f, json_object_get_string(str));
+	int p4 = filter_param(f, json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
+	int p5 = filter_param(f, json_object_get_string(doc));
+	buf_printf(b, " AND (m.k1, m.k2, m.k3, m.k4, m.document_id) %s ($%d::int, $%d::numeric,"
+	           " $%d::text, $%d::jsonb, $%d::text)", cmp, p1, p2, p3, p4, p5);
+	return 0;
+}
+
+int list_query_build(struct filter_sql *f, const struct list_query *q,
+                     struct verrs *v, const char *loc0)
+{
+	struct buf sql = { 0 }, expr = { 0 };
+	const char *dir = q->desc ? " DESC" : "";
+	const char *why = NULL;
+	int is_time = 1, before = verr_count(v);
+
+	filter_init(f, LIST_FIRST_PARAM);
+	filter_compile(f, q->filters, q->ts_config, v, loc0, "filters");
+	if (q->sort_field &&
+	    !filter_field_expr(f, q->sort_field, &expr, &is_time, &why))
+		verr_add(v, why, "value_error.field", loc0, "sort", "field", NULL);
+	if (verr_count(v) > before)
+		goto done;
+	buf_puts(&sql, scope_cte);
+	/* m: the matching documents with their sort keys (not materialized:
+	 * the page's LIMIT and the keyset reach the index). */
+	buf_puts(&sql, ", m AS NOT MATERIALIZED (SELECT d.*, c.col_id AS m_col_id");
+	if (is_time)
+		buf_printf(&sql, ", %s AS k1", q->sort_field ? expr.data : "d.created_at");
+	else
+		json_sort_keys(&sql, expr.data);
+	buf_puts(&sql, " FROM s JOIN public.documents d ON d.col_pk = s.col_pk"
+	         " JOIN public.collections c ON c.id = d.col_pk"
+	         " WHERE s.key_valid AND s.ns_allowed AND ");
+	buf_puts(&sql, f->sql.data);
+	if (q->search) {
+		int cfg = filter_param(f, q->ts_config);
+		int text = filter_param(f, q->search);
+		buf_printf(&sql, " AND (jsonb_to_tsvector($%d::regconfig, d.metadata, '[\"string\"]')"
+		           " || jsonb_to_tsvector($%d::regconfig, d.fields, '[\"string\"]'))"
+		           " @@ websearch_to_tsquery($%d::regconfig, $%d::text)", cfg, cfg, cfg, text);
+	}
+	buf_puts(&sql, ")");
+	/* page: after the position, in order, limit + 1 (is there more?) */
+	buf_puts(&sql, ", page AS (SELECT m.*, row_number() OVER (ORDER BY ");
+	struct buf order = { 0 };
+	if (is_time)
+		buf_printf(&order, "m.k1%s, m.document_id%s", dir, dir);
+	else
+		buf_printf(&order, "m.k1%s, m.k2%s, m.k3%s, m.k4%s, m.document_id%s", dir, dir, dir,
+		           dir, dir);
+	buf_printf(&sql, "%s) AS rn FROM m WHERE TRUE", order.data);
+	if (q->after && keyset(f, &sql, is_time, q->desc, q->after) != 0)
+		verr_add(v, "invalid cursor", "value_error.cursor", "query", "cursor", NULL, NULL);
+	char lim[24], off[24];
+	snprintf(lim, sizeof lim, "%lld", q->limit + 1);
+	snprintf(off, sizeof off, "%lld", q->after ? 0 : q->offset);
+	int pl = filter_param(f, lim), po = filter_param(f, off);
+	buf_printf(&sql, " ORDER BY %s LIMIT $%d OFFSET $%d)", order.data, pl, po);
+	buf_free(&order);
+	/* the totals, only when asked */
+	if (q->count)
+		buf_puts(&sql, ", t AS (SELECT count(*) AS n, json_build_object('total_documents',"
+		         " count(*), 'avg_blobs_per_document', coalesce(avg(json_array_length("
+		         "m.sys -> 'source_blobs')), 0)) AS stats FROM m)");
+	buf_printf(&sql, " SELECT '-'::\"char\", s.role, s.key_valid, s.ns_id, s.ns_allowed,"
+	           " s.col_id, NULL::bigint, %s, %s, NULL::jsonb, NULL::json, NULL::jsonb,"
+	           " NULL::jsonb, NULL::json, NULL::text, NULL::text, NULL::text, NULL::text,"
+	           " 0::bigint AS ord FROM s",
+	           q->count ? "(SELECT n FROM t)" : "NULL::bigint",
+	           q->count ? "(SELECT stats FROM t)" : "NULL::json");
+	buf_puts(&sql, " UNION ALL SELECT 'D', NULL, NULL, NULL, NULL, p.m_col_id, p.id,"
+	         " p.version, p.sys, p.metadata, p.document_blobs, p.fields, p.vector,"
+	         " p.vector_names, " TS("p.created_at") ", " TS("p.updated_at") ", p.document_id, ");
+	if (is_time)
+		buf_puts(&sql, "json_build_array((extract(epoch FROM p.k1) * 1000000)::bigint,"
+		         " p.document_id)::text");
+	else
+		buf_puts(&sql, "json_build_array(p.k1, p.k2, p.k3, p.k4, p.document_id)::text");
+	buf_puts(&sql, ", p.rn FROM page p ORDER BY ord");
+	/* f->sql becomes the whole statement */
+	buf_reset(&f->sql);
+	buf_puts(&f->sql, sql.data);
+done:
+	buf_free(&sql);
+	buf_free(&expr);
+	return verr_count(v) - before;
+}

@@ -75,6 +75,14 @@ PGconn *db_connect_once(const char *conninfo, char *err, size_t errlen)
 	return conn;
 }
 
+/* Server notices (e.g. a text search query without lexemes) are not the
+ * worker's to print: libpq would write them, unquoted, to stderr. */
+static void drop_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 enum db_status db_ensure(struct db *db, const char *rid)
 {
 	if (conn_usable(db))
@@ -84,6 +92,8 @@ enum db_status db_ensure(struct db *db, const char *rid)
 		PQreset(db->conn);
 	else
 		db->conn = PQconnectdb(db->conninfo);
+	if (db->conn)
+		PQsetNoticeProcessor(db->conn, drop_notice, NULL);
 	if (!conn_usable(db)) {
 		log_warn(rid, "database unavailable: %s",
 		         db->conn ? PQerrorMessage(db->conn) : "no connection");

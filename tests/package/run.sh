@@ -129,7 +129,8 @@ fi
 check "dpkg: installed" test "$(pkg_status)" = "install ok installed"
 check "/usr/bin/docapi.fcgi and docapi-admin executable" test -x /usr/bin/docapi.fcgi -a -x /usr/bin/docapi-admin
 check "migrations in /usr/share/docapi/sql" test -f /usr/share/docapi/sql/001_schema.sql -a -f /usr/share/docapi/sql/002_request_functions.sql \
-    -a -f /usr/share/docapi/sql/003_lifecycle.sql -a -f /usr/share/docapi/sql/functions.sql
+    -a -f /usr/share/docapi/sql/003_lifecycle.sql -a -f /usr/share/docapi/sql/004_list_indexes.sql \
+    -a -f /usr/share/docapi/sql/functions.sql
 check "JSON error pages in /usr/share/docapi/errors" test -f /usr/share/docapi/errors/404.json -a -f /usr/share/docapi/errors/docapi-504.html
 check "man pages" test -f /usr/share/man/man8/docapi.fcgi.8.gz -a -f /usr/share/man/man8/docapi-admin.8.gz -a -f /usr/share/man/man5/docapi.conf.5.gz
 check "man pages name /etc/docapi/docapi.conf" sh -c 'zcat /usr/share/man/man5/docapi.conf.5.gz | grep -q /etc/docapi/docapi.conf'

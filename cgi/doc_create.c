@@ -422,8 +422,10 @@ void doc_create_build(struct doc_create *dc, struct json_object *body,
 	take_members(dc, body, v);
 	if (json_object_object_get_ex(body, "features", &x))
 		take_features(dc, x, v);
-	if (verr_count(v) > before)
+	if (verr_count(v) > before) {
+		dc->vector = NULL;  /* no text is set when the body is refused */
 		return;
+	}
 	dc->sys_obj = build_sys(body, version);
 	dc->sys = json_object_to_json_string_ext(dc->sys_obj, JSON_COMPACT);
 	dc->metadata = json_object_object_get_ex(body, "metadata", &x)

@@ -24,7 +24,8 @@ enum h_result h_changes(struct call *c)
 	long long since = 0, limit = CHANGES_DEFAULT_LIMIT;
 	enum h_result r = H_DONE;
 
-	if (http_query_int(q, "since", 0, (long long)1e18, &since) < 0)
+	/* at most 18 digits: a seq of this server stays far below */
+	if (http_query_int(q, "since", 0, 999999999999999999LL, &since) < 0)
 		verr_add(&v, "must be an integer >= 0", "type_error.integer", "query",
 		         "since", NULL, NULL);
 	if (http_query_int(q, "limit", 1, CHANGES_MAX_LIMIT, &limit) < 0)

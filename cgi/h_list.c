@@ -7,6 +7,9 @@
  * keyset position and the page (list_query.c), and that statement is the
  * request's one round trip. The documents are written from their stored
  * texts, as GET writes one; `select` projects each.
+ *
+ * POST /v1/documents/list is the same over the namespace's collections,
+ * or those of the body's collection_ids.
  */
 #include "cursor.h"
 #include "db_documents.h"
@@ -14,6 +17,7 @@
 #include "list_query.h"
 #include "log.h"
 #include "prefer.h"
+#include "router.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -36,7 +40,51 @@ struct list_req {
 	int has_cursor;
 	int offset_given;
 	char *position;                 /* owned: the cursor's position text */
+	int ns_wide;                    /* POST /v1/documents/list */
+	struct json_object *cols;       /* owned: its collection_ids, sorted, without repeats */
+	struct buf cols_literal;        /* owned: the same as a text[] literal */
 };
+
+static int cmp_json_str(const void *a, const void *b)
+{
+	return strcmp(json_object_get_string(*(struct json_object *const *)a),
+	              json_object_get_string(*(struct json_object *const *)b));
+}
+
+/* collection_ids of the namespace-wide list: up to 100 ids or names. */
+static void parse_cols(struct json_object *b, struct list_req *lr, struct verrs *v)
+{
+	struct json_object *x;
+
+	if (!json_object_object_get_ex(b, "collection_ids", &x) || json_object_is_type(x, json_type_null))
+		return;
+	size_t n = json_object_is_type(x, json_type_array) ? json_object_array_length(x) : 0;
+	int ok = json_object_is_type(x, json_type_array) && n <= 100;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = json_object_is_type(json_object_array_get_idx(x, i), json_type_string) &&
+		     json_object_get_string_len(json_object_array_get_idx(x, i)) > 0;
+	if (!ok) {
+		verr_add(v, "must be a list of at most 100 collection ids or names", "type_error.list",
+		         "body", "collection_ids", NULL, NULL);
+		return;
+	}
+	if (n == 0)
+		return;  /* [] is every collection, as no list */
+	lr->cols = json_object_new_array();
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(lr->cols, json_object_get(json_object_array_get_idx(x, i)));
+	json_object_array_sort(lr->cols, cmp_json_str);
+	const char **names = xmalloc(n * sizeof *names);
+	int m = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(lr->cols, i));
+		if (!m || strcmp(names[m - 1], s))
+			names[m++] = s;
+	}
+	util_pg_array(&lr->cols_literal, names, m);
+	free(names);
+	lr->q.cols = lr->cols_literal.data;
+}
 
 static int body_bool(struct json_object *body, const char *name, struct verrs *v)
 {
@@ -127,6 +175,9 @@ static void parse_request(struct call *c, struct list_req *lr, struct verrs *v)
 		return;
 	}
 	lr->q.ts_config = c->cfg->text_search_config;
+	lr->ns_wide = lr->q.ns_wide = !(c->flags & R_COLLECTION);
+	if (lr->ns_wide)
+		parse_cols(b, lr, v);
 	if (json_object_object_get_ex(b, "filters", &x) && !json_object_is_type(x, json_type_null))
 		lr->q.filters = x;
 	parse_sort(b, lr, v);
@@ -197,7 +248,8 @@ static void binding_of(struct call *c, const struct list_req *lr, struct buf *b)
 		lr->sort ? json_object_to_json_string_ext(lr->sort, JSON_COMPACT) : "null",
 		"null",  /* group_by */
 	};
-	buf_printf(b, "documents/list\n%zu:%s", strlen(c->params[0]), c->params[0]);
+	const char *col = lr->ns_wide ? (lr->q.cols ? lr->q.cols : "*") : c->params[0];
+	buf_printf(b, "documents/list\n%d:%zu:%s", lr->ns_wide, strlen(col), col);
 	for (int i = 0; i < 4; i++)
 		buf_printf(b, "\n%zu:%s", strlen(parts[i]), parts[i]);
 }
@@ -338,7 +390,11 @@ static enum h_result append_doc(struct call *c, const struct list_req *lr,
  * and limit set. */
 static void page_url(struct call *c, const struct list_req *lr, long long offset, struct buf *b)
 {
-	buf_printf(b, "%s/v1/collections/%s/documents/list?", c->cfg->mount_prefix, c->params[0]);
+	if (lr->ns_wide)
+		buf_printf(b, "%s/v1/documents/list?", c->cfg->mount_prefix);
+	else
+		buf_printf(b, "%s/v1/collections/%s/documents/list?", c->cfg->mount_prefix,
+		           c->params[0]);
 	const char *q = c->req->query;
 	while (q && *q) {
 		size_t n = strcspn(q, "&");
@@ -470,12 +526,12 @@ enum h_result h_list(struct call *c)
 	if (refuse_presign(c, &r))
 		goto cleanup;
 	struct db *db = c->db_read;
+	const char *col = lr.ns_wide ? NULL : c->params[0];
 	enum db_status st = db_list(db, c->req->request_id, c->key_hash, call_namespace(c),
-	                            c->params[0], &f, &l);
+	                            col, &f, &l);
 	if (st == DB_UNAVAILABLE && db != c->db) {
 		db = c->db;
-		st = db_list(db, c->req->request_id, c->key_hash, call_namespace(c),
-		             c->params[0], &f, &l);
+		st = db_list(db, c->req->request_id, c->key_hash, call_namespace(c), col, &f, &l);
 	}
 	if (st == DB_ERROR && refuse_bad_value(c, db, &r))
 		goto cleanup;
@@ -486,8 +542,15 @@ enum h_result h_list(struct call *c)
 	c->scope = l.scope;  /* the dispatcher releases it */
 	if (call_refuse_scope(c) || call_refuse_missing(c))
 		goto cleanup;
+	if (lr.ns_wide && l.scope.col_id) {  /* a collection_ids member the namespace lacks */
+		http_error(c->resp, 404, "Collection not found",
+		           http_not_found_details("collection", l.scope.col_id));
+		goto cleanup;
+	}
 	r = reply(c, &lr, &l);
 cleanup:
+	json_object_put(lr.cols);
+	buf_free(&lr.cols_literal);
 	json_object_put(pos);
 	free(lr.position);
 	filter_free(&f);

@@ -18,6 +18,20 @@ static const char scope_cte[] =
 	" LEFT JOIN public.collections c ON c.ns_pk = n.id AND (c.col_id = $4 OR c.name = $5)"
 	" WHERE k.key_hash = $1)";
 
+/* The namespace-wide scope: col_id is the first of the collections asked
+ * for ($%d, text[]) that the namespace lacks. */
+static const char ns_scope_cte[] =
+	"WITH s AS (SELECT k.role,"
+	" (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())) AS key_valid,"
+	" n.ns_id, (k.namespaces IS NULL OR n.ns_id = ANY (k.namespaces)) AS ns_allowed,"
+	" (SELECT min(r) FROM unnest($%d::text[]) r WHERE NOT EXISTS (SELECT 1 FROM"
+	" public.collections x WHERE x.ns_pk = n.id AND (x.col_id = r OR x.name = r))) AS col_id,"
+	" n.id AS ns_pk"
+	" FROM public.api_keys k"
+	" LEFT JOIN public.namespaces n ON n.org_pk = k.org_pk AND (n.ns_id = $2 OR n.name = $3)"
+	/* no collection in the path: $4 and $5 are NULL, typed here */
+	" WHERE k.key_hash = $1 AND $4::text IS NULL AND $5::text IS NULL)";
+
 /* The sort keys of a jsonb value E, in the contract's order of types:
  * numbers, strings, booleans, other JSON, then missing or null (k1 the
  * rank; none of the keys is NULL, so rows compare as tuples). */
@@ -87,7 +101,13 @@ int list_query_build(struct filter_sql *f, const struct list_query *q,
 		verr_add(v, why, "value_error.field", loc0, "sort", "field", NULL);
 	if (verr_count(v) > before)
 		goto done;
-	buf_puts(&sql, scope_cte);
+	int pcols = 0;
+	if (q->ns_wide) {
+		pcols = filter_param(f, q->cols ? q->cols : "{}");
+		buf_printf(&sql, ns_scope_cte, pcols);
+	} else {
+		buf_puts(&sql, scope_cte);
+	}
 	/* m: the matching documents with their sort keys (not materialized:
 	 * the page's LIMIT and the keyset reach the index). */
 	buf_puts(&sql, ", m AS NOT MATERIALIZED (SELECT d.*, c.col_id AS m_col_id");
@@ -95,9 +115,17 @@ int list_query_build(struct filter_sql *f, const struct list_query *q,
 		buf_printf(&sql, ", %s AS k1", q->sort_field ? expr.data : "d.created_at");
 	else
 		json_sort_keys(&sql, expr.data);
-	buf_puts(&sql, " FROM s JOIN public.documents d ON d.col_pk = s.col_pk"
-	         " JOIN public.collections c ON c.id = d.col_pk"
-	         " WHERE s.key_valid AND s.ns_allowed AND ");
+	if (q->ns_wide)
+		buf_puts(&sql, " FROM s JOIN public.collections c ON c.ns_pk = s.ns_pk"
+		         " JOIN public.documents d ON d.col_pk = c.id"
+		         " WHERE s.key_valid AND s.ns_allowed AND s.col_id IS NULL AND ");
+	else
+		buf_puts(&sql, " FROM s JOIN public.documents d ON d.col_pk = s.col_pk"
+		         " JOIN public.collections c ON c.id = d.col_pk"
+		         " WHERE s.key_valid AND s.ns_allowed AND ");
+	if (q->ns_wide && q->cols)
+		buf_printf(&sql, "(c.col_id = ANY ($%d::text[]) OR c.name = ANY ($%d::text[])) AND ",
+		           pcols, pcols);
 	buf_puts(&sql, f->sql.data);
 	if (q->search) {
 		int cfg = filter_param(f, q->ts_config);

@@ -31,6 +31,12 @@ struct list_query {
 	struct json_object *after;      /* a cursor's position (array), or NULL */
 	long long limit, offset;
 	int count;                      /* the total and the stats */
+	/* The namespace-wide list (POST /v1/documents/list): $4 and $5 are
+	 * unused, the collections are all the namespace's or those of cols
+	 * (a text[] literal of ids or names; NULL: all). The head row's
+	 * col_id is then the first name in cols that is no collection. */
+	int ns_wide;
+	const char *cols;
 };
 
 /*

@@ -34,6 +34,8 @@ static const struct route routes[] = {
 	  R_AUTH | R_NAMESPACE | R_DOC_QUERY | R_FUSED, NULL },
 	{ HTTP_GET, "/v1/objects/{}/decomposition-tree", h_object_tree,
 	  R_AUTH | R_NAMESPACE | R_FUSED, NULL },
+	{ HTTP_POST, "/v1/documents/list", h_list,
+	  R_AUTH | R_NAMESPACE | R_BODY_JSON | R_BODY_OPTIONAL | R_DOC_QUERY | R_FUSED, NULL },
 	{ HTTP_GET, "/v1/documents/{}", h_ns_document,
 	  R_AUTH | R_NAMESPACE | R_DOC_QUERY | R_FUSED, NULL },
 	{ HTTP_PATCH, "/v1/documents/{}", h_ns_document,

@@ -401,3 +401,48 @@ def list_refusals():
                 [("Authorization", "Bearer " + SEED["key_read"]), ("X-Namespace", NS)])
     expect_error(r, 405, "MethodNotAllowedError")
     eq(allow_set(r) - {"HEAD"}, {"POST"}, "Allow of the list route")
+
+
+def ns_list(body=None, query=""):
+    h = [("Authorization", "Bearer " + SEED["key_read"]), ("X-Namespace", NS),
+         ("Content-Type", "application/json")]
+    return request("POST", "/v1/documents/list" + ("?" + query if query else ""), h, body)
+
+
+@test
+def list_across_the_namespace():
+    col = list_collection()
+    flt = {"field": "metadata.title", "operator": "starts_with", "value": "red"}
+    want = sorted(d for d, x in col["docs"].items() if matches(x, flt))
+    b = expect_ok(ns_list({"filters": flt, "collection_ids": [col["id"]], "limit": 1000,
+                           "sort": {"field": "document_id"}}))
+    eq([d["document_id"] for d in b["results"]], want, "one collection by id")
+    by_name = expect_ok(ns_list({"filters": flt, "limit": 1000, "sort": {"field": "document_id"},
+                                 "collection_ids": [col["id"], "articles"]}))
+    ids = [d["document_id"] for d in by_name["results"]]
+    check(set(want) <= set(ids), "ids and names mix")
+    check({d["collection_id"] for d in by_name["results"]} <= {col["id"], SEED["col_articles"]},
+          "only the collections asked for")
+    everything = expect_ok(ns_list({"limit": 1}, query="include_total=true"))
+    check(everything["pagination"]["total"] >= 2000 + 2, "every collection of the namespace")
+    # a cursor walk across collections
+    walked, cursor = [], None
+    while True:
+        body = {"collection_ids": [col["id"], "frames"], "limit": 400}
+        if cursor:
+            body["cursor"] = cursor
+        p = expect_ok(ns_list(body))
+        walked += [d["document_id"] for d in p["results"]]
+        cursor = p["pagination"].get("next_cursor")
+        if not p["pagination"]["has_more"]:
+            break
+    eq(len(walked), len(set(walked)), "no document twice across pages")
+    check(set(col["docs"]) <= set(walked), "the walk lists the collection")
+    rejected(None, lambda: ns_list({"collection_ids": ["col_nope", col["id"]]}), 404,
+             "NotFoundError", {"resource": "collection", "id": "col_nope"})
+    rejected(None, lambda: ns_list({"collection_ids": "x"}), 422,
+             locs=[("body", "collection_ids")])
+    cur = expect_ok(ns_list({"limit": 1}))["pagination"]["next_cursor"]
+    rejected(None, lambda: ns_list({"cursor": cur, "collection_ids": [col["id"]]}), 422,
+             locs=[("query", "cursor")])
+    rejected(None, lambda: list_docs({"cursor": cur}), 422, locs=[("query", "cursor")])

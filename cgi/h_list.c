@@ -254,23 +254,13 @@ static void binding_of(struct call *c, const struct list_req *lr, struct buf *b)
 		buf_printf(b, "\n%zu:%s", strlen(parts[i]), parts[i]);
 }
 
-static enum h_result cursor_secret(struct call *c, const char **secret)
-{
-	if ((*secret = c->cfg->cursor_secret) != NULL)
-		return H_DONE;
-	enum db_status st = db_cursor_secret(c->db_read, c->req->request_id, secret);
-	if (st == DB_UNAVAILABLE && c->db_read != c->db)
-		st = db_cursor_secret(c->db, c->req->request_id, secret);
-	return st == DB_OK ? H_DONE : h_of_db(st);
-}
-
 /* The cursor's position, or a 422 problem. */
 static enum h_result open_cursor(struct call *c, struct list_req *lr, struct verrs *v,
                                  struct json_object **pos)
 {
 	struct buf binding = { 0 };
 	const char *secret;
-	enum h_result r = cursor_secret(c, &secret);
+	enum h_result r = call_cursor_secret(c, &secret);
 
 	*pos = NULL;
 	if (r != H_DONE)
@@ -452,7 +442,7 @@ static enum h_result reply(struct call *c, const struct list_req *lr, const stru
 	if (more) {
 		struct buf binding = { 0 };
 		const char *secret;
-		if ((r = cursor_secret(c, &secret)) != H_DONE)
+		if ((r = call_cursor_secret(c, &secret)) != H_DONE)
 			return r;
 		binding_of(c, lr, &binding);
 		buf_puts(b, ",\"next_cursor\":\"");

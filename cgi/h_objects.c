@@ -78,17 +78,6 @@ static void binding_of(struct buf *b, const char *object, const struct objects_q
 		buf_printf(b, "\n%zu:%s", strlen(oq->cols[i]), oq->cols[i]);
 }
 
-/* The cursor's secret: the configured one, else the database's. */
-static enum h_result cursor_secret(struct call *c, const char **secret)
-{
-	if ((*secret = c->cfg->cursor_secret) != NULL)
-		return H_DONE;
-	enum db_status st = db_cursor_secret(c->db_read, c->req->request_id, secret);
-	if (st == DB_UNAVAILABLE && c->db_read != c->db)
-		st = db_cursor_secret(c->db, c->req->request_id, secret);
-	return st == DB_OK ? H_DONE : h_of_db(st);
-}
-
 /* Opens the query's cursor: its position, or a problem. */
 static enum h_result open_cursor(struct call *c, struct objects_query *oq,
                                  const char *object, struct verrs *v)
@@ -96,7 +85,7 @@ static enum h_result open_cursor(struct call *c, struct objects_query *oq,
 	struct buf binding = { 0 };
 	const char *secret;
 	char *text = NULL;
-	enum h_result r = cursor_secret(c, &secret);
+	enum h_result r = call_cursor_secret(c, &secret);
 
 	if (r != H_DONE)
 		return r;
@@ -180,7 +169,7 @@ static enum h_result reply_documents(struct call *c, const char *object,
 		const char *secret;
 		struct json_object *jc = json_object_new_string(col_id);
 		struct json_object *jd = json_object_new_string(doc_id);
-		r = cursor_secret(c, &secret);
+		r = call_cursor_secret(c, &secret);
 		if (r == H_DONE) {
 			binding_of(&binding, object, oq);
 			buf_printf(&pos, "[%s,%s,%s]", json_object_to_json_string(jc), key,

@@ -73,6 +73,10 @@ enum h_result call_resolve(struct call *c, int *answered);
  * problems before the collection's 404. One round trip. */
 enum h_result call_refuse_invalid(struct call *c, struct verrs *v);
 
+/* The HMAC key of cursors: cursor_secret from the configuration, else the
+ * one migrate stored in the database (read once; the replica first). */
+enum h_result call_cursor_secret(struct call *c, const char **secret);
+
 /* Shared by the document handlers. call_prefers_minimal(): Prefer:
  * return=minimal (RFC 7240) was sent (then said applied). h_reply_row():
  * 200 with the stored row as the document (204 when minimal), written

@@ -240,6 +240,16 @@ enum h_result call_resolve(struct call *c, int *answered)
 	return r;
 }
 
+enum h_result call_cursor_secret(struct call *c, const char **secret)
+{
+	if ((*secret = c->cfg->cursor_secret) != NULL)
+		return H_DONE;
+	enum db_status st = db_cursor_secret(c->db_read, c->req->request_id, secret);
+	if (st == DB_UNAVAILABLE && c->db_read != c->db)
+		st = db_cursor_secret(c->db, c->req->request_id, secret);
+	return st == DB_OK ? H_DONE : h_of_db(st);
+}
+
 enum h_result call_refuse_invalid(struct call *c, struct verrs *v)
 {
 	int answered = 0, flags = c->flags;

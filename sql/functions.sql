@@ -96,6 +96,28 @@ CREATE TYPE public.docapi_row AS (
   sort_key    text        -- a listed document's keyset position
 );
 
+-- The scope of a request: the key's role and validity, the namespace (by
+-- id or name) and whether the key may use it, the collection (by id or
+-- name; NULL, NULL: none asked), with the primary keys the writers need.
+-- One row per key hash (none: no such key). SQL, so that the functions
+-- below that read it get it inlined.
+CREATE FUNCTION public.docapi_key_scope(p_key bytea, p_ns_id text, p_ns_name text,
+    p_col_id text, p_col_name text)
+RETURNS TABLE (role text, key_valid boolean, ns_id text, ns_allowed boolean,
+               col_id text, org_pk bigint, ns_pk bigint, col_pk bigint, col_name text)
+LANGUAGE sql STABLE AS $$
+  SELECT k.role,
+         (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())),
+         n.ns_id, (k.namespaces IS NULL OR n.ns_id = ANY (k.namespaces)),
+         c.col_id, k.org_pk, n.id, c.id, c.name
+    FROM public.api_keys k
+    LEFT JOIN public.namespaces n ON n.org_pk = k.org_pk
+         AND (n.ns_id = p_ns_id OR n.name = p_ns_name)
+    LEFT JOIN public.collections c ON c.ns_pk = n.id
+         AND (c.col_id = p_col_id OR c.name = p_col_name)
+   WHERE k.key_hash = p_key
+$$;
+
 -- Authenticates key_hash and resolves namespace (by id or name), collection
 -- (by id or name) and document: GET's one statement, and the scope of
 -- every other route (col and doc NULL when the route names none).
@@ -296,18 +318,11 @@ DECLARE
   v_col_name text;
   ik record;
 BEGIN
-  SELECT '-'::"char", k.role,
-         (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())),
-         n.ns_id, (k.namespaces IS NULL OR n.ns_id = ANY (k.namespaces)),
-         c.col_id, k.org_pk, c.id, c.name
+  SELECT '-'::"char", s.role, s.key_valid, s.ns_id, s.ns_allowed, s.col_id, s.org_pk, s.col_pk,
+         s.col_name
     INTO r.outcome, r.role, r.key_valid, r.ns_id, r.ns_allowed, r.col_id,
          v_org, v_col, v_col_name
-    FROM public.api_keys k
-    LEFT JOIN public.namespaces n ON n.org_pk = k.org_pk
-         AND (n.ns_id = p_ns_id OR n.name = p_ns_name)
-    LEFT JOIN public.collections c ON c.ns_pk = n.id
-         AND (c.col_id = p_col_id OR c.name = p_col_name)
-   WHERE k.key_hash = p_key;
+    FROM public.docapi_key_scope(p_key, p_ns_id, p_ns_name, p_col_id, p_col_name) s;
   IF NOT FOUND THEN
     RETURN;  -- no such key
   END IF;
@@ -408,17 +423,9 @@ DECLARE
   r public.docapi_found;
   v_col bigint;
 BEGIN
-  SELECT '-'::"char", k.role,
-         (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())),
-         n.ns_id, (k.namespaces IS NULL OR n.ns_id = ANY (k.namespaces)),
-         c.col_id, c.id
+  SELECT '-'::"char", s.role, s.key_valid, s.ns_id, s.ns_allowed, s.col_id, s.col_pk
     INTO r.outcome, r.role, r.key_valid, r.ns_id, r.ns_allowed, r.col_id, v_col
-    FROM public.api_keys k
-    LEFT JOIN public.namespaces n ON n.org_pk = k.org_pk
-         AND (n.ns_id = p_ns_id OR n.name = p_ns_name)
-    LEFT JOIN public.collections c ON c.ns_pk = n.id
-         AND (c.col_id = p_col_id OR c.name = p_col_name)
-   WHERE k.key_hash = p_key;
+    FROM public.docapi_key_scope(p_key, p_ns_id, p_ns_name, p_col_id, p_col_name) s;
   IF NOT FOUND THEN
     RETURN;
   END IF;
@@ -501,18 +508,11 @@ DECLARE
   out text;
   chain_json json;
 BEGIN
-  SELECT '-'::"char", k.role,
-         (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())),
-         n.ns_id, (k.namespaces IS NULL OR n.ns_id = ANY (k.namespaces)),
-         c.col_id, n.id, c.name
+  SELECT '-'::"char", s.role, s.key_valid, s.ns_id, s.ns_allowed, s.col_id, s.ns_pk,
+         s.col_name
     INTO r.outcome, r.role, r.key_valid, r.ns_id, r.ns_allowed, r.col_id,
          v_ns, v_col_name
-    FROM public.api_keys k
-    LEFT JOIN public.namespaces n ON n.org_pk = k.org_pk
-         AND (n.ns_id = p_ns_id OR n.name = p_ns_name)
-    LEFT JOIN public.collections c ON c.ns_pk = n.id
-         AND (c.col_id = p_col_id OR c.name = p_col_name)
-   WHERE k.key_hash = p_key;
+    FROM public.docapi_key_scope(p_key, p_ns_id, p_ns_name, p_col_id, p_col_name) s;
   IF NOT FOUND THEN
     RETURN;
   END IF;
@@ -618,14 +618,9 @@ DECLARE
   pk bigint;
   after timestamptz := 'epoch'::timestamptz + p_after_us * interval '1 microsecond';
 BEGIN
-  SELECT '-'::"char", k.role,
-         (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())),
-         n.ns_id, (k.namespaces IS NULL OR n.ns_id = ANY (k.namespaces)), n.id
+  SELECT '-'::"char", s.role, s.key_valid, s.ns_id, s.ns_allowed, s.ns_pk
     INTO r.outcome, r.role, r.key_valid, r.ns_id, r.ns_allowed, v_ns
-    FROM public.api_keys k
-    LEFT JOIN public.namespaces n ON n.org_pk = k.org_pk
-         AND (n.ns_id = p_ns_id OR n.name = p_ns_name)
-   WHERE k.key_hash = p_key;
+    FROM public.docapi_key_scope(p_key, p_ns_id, p_ns_name, NULL, NULL) s;
   IF NOT FOUND THEN
     RETURN;
   END IF;
@@ -727,14 +722,9 @@ DECLARE
   v_rows jsonb;
   v_bucket json;
 BEGIN
-  SELECT '-'::"char", k.role,
-         (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())),
-         n.ns_id, (k.namespaces IS NULL OR n.ns_id = ANY (k.namespaces)), n.id
+  SELECT '-'::"char", s.role, s.key_valid, s.ns_id, s.ns_allowed, s.ns_pk
     INTO r.outcome, r.role, r.key_valid, r.ns_id, r.ns_allowed, v_ns
-    FROM public.api_keys k
-    LEFT JOIN public.namespaces n ON n.org_pk = k.org_pk
-         AND (n.ns_id = p_ns_id OR n.name = p_ns_name)
-   WHERE k.key_hash = p_key;
+    FROM public.docapi_key_scope(p_key, p_ns_id, p_ns_name, NULL, NULL) s;
   IF NOT FOUND THEN
     RETURN;
   END IF;

@@ -4,6 +4,7 @@
 #include "list_query.h"
 #include "util.h"
 
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,17 +328,16 @@ enum db_status db_object_tree(struct db *db, const char *rid,
 	return found_call(db, rid, &tree, values, lengths, formats, 1, out);
 }
 
-enum db_status db_list(struct db *db, const char *rid, const unsigned char *key_hash,
-                       const char *ns, const char *col, const struct filter_sql *q,
-                       struct db_listed *l)
+/* Runs a statement list_query.c built: the scope's parameters, then q's. */
+static enum db_status run_list(struct db *db, const char *rid,
+                               const unsigned char *key_hash, const char *ns,
+                               const char *col, const struct filter_sql *q, PGresult **r)
 {
 	int n = LIST_FIRST_PARAM - 1 + q->nparams;
 	const char **values = xcalloc((size_t)n + 1, sizeof *values);
 	int *lengths = xcalloc((size_t)n + 1, sizeof *lengths);
 	int *formats = xcalloc((size_t)n + 1, sizeof *formats);
-	PGresult *r;
 
-	memset(l, 0, sizeof *l);
 	db_scope_params(key_hash, ns, col, NULL, values, lengths, formats);
 	for (int i = 0; i < q->nparams; i++) {
 		values[LIST_FIRST_PARAM - 1 + i] = q->params[i];
@@ -346,10 +346,21 @@ enum db_status db_list(struct db *db, const char *rid, const unsigned char *key_
 	/* Text built by list_query.c for this request: sent unnamed. A read:
 	 * safe to re-run on a new connection. */
 	enum db_status st = db_run(db, rid, q->sql.data, n, values, lengths, formats, 1,
-	                           PGRES_TUPLES_OK, &r);
+	                           PGRES_TUPLES_OK, r);
 	free(values);
 	free(lengths);
 	free(formats);
+	return st;
+}
+
+enum db_status db_list(struct db *db, const char *rid, const unsigned char *key_hash,
+                       const char *ns, const char *col, const struct filter_sql *q,
+                       struct db_listed *l)
+{
+	PGresult *r;
+
+	memset(l, 0, sizeof *l);
+	enum db_status st = run_list(db, rid, key_hash, ns, col, q, &r);
 	if (st != DB_OK)
 		return st;
 	db_scope_head_of(r, &l->scope);
@@ -360,4 +371,29 @@ enum db_status db_list(struct db *db, const char *rid, const unsigned char *key_
 			l->total = atoll(PQgetvalue(r, 0, DB_ROW_DOC + 1));
 	}
 	return DB_OK;
+}
+
+enum db_status db_list_estimate(struct db *db, const char *rid,
+                                const unsigned char *key_hash, const char *ns,
+                                const char *col, const struct filter_sql *q,
+                                long long *rows)
+{
+	PGresult *r;
+	enum db_status st = run_list(db, rid, key_hash, ns, col, q, &r);
+
+	*rows = 0;
+	if (st != DB_OK)
+		return st;
+	/* [{"Plan": {"Node Type": ..., "Plan Rows": N, ...}}] */
+	struct json_object *plan = PQntuples(r) == 1 ? json_tokener_parse(PQgetvalue(r, 0, 0)) : NULL;
+	struct json_object *top, *rows_j;
+	if (json_object_is_type(plan, json_type_array) && json_object_array_length(plan) &&
+	    json_object_object_get_ex(json_object_array_get_idx(plan, 0), "Plan", &top) &&
+	    json_object_object_get_ex(top, "Plan Rows", &rows_j))
+		*rows = json_object_get_int64(rows_j);
+	else
+		st = DB_ERROR;
+	json_object_put(plan);
+	PQclear(r);
+	return st;
 }

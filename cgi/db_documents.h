@@ -149,6 +149,13 @@ enum db_status db_list(struct db *db, const char *rid, const unsigned char *key_
                        const char *ns, const char *col, const struct filter_sql *q,
                        struct db_listed *l);
 
+/* PostgreSQL's estimate of the documents a list matches: q is the EXPLAIN
+ * that list_query.c built with `estimate` set. */
+enum db_status db_list_estimate(struct db *db, const char *rid,
+                                const unsigned char *key_hash, const char *ns,
+                                const char *col, const struct filter_sql *q,
+                                long long *rows);
+
 /* An object's decomposition tree (public.docapi_object_tree): out->found
  * is the response's JSON. */
 enum db_status db_object_tree(struct db *db, const char *rid,

@@ -40,6 +40,8 @@ struct list_req {
 	int has_cursor;
 	int offset_given;
 	char *position;                 /* owned: the cursor's position text */
+	int planned;                    /* Prefer: count=planned, and no exact count asked */
+	long long estimate;             /* then: PostgreSQL's estimate */
 	int ns_wide;                    /* POST /v1/documents/list */
 	struct json_object *cols;       /* owned: its collection_ids, sorted, without repeats */
 	struct buf cols_literal;        /* owned: the same as a text[] literal */
@@ -223,11 +225,14 @@ static void parse_request(struct call *c, struct list_req *lr, struct verrs *v)
 	if (pv < 0 || (pv > 0 && strcasecmp(value, "exact") && strcasecmp(value, "planned")))
 		verr_add(v, "count must be exact or planned", "value_error.prefer", "header",
 		         "Prefer", NULL, NULL);
-	else if (pv > 0) {
-		/* count=planned is answered with the exact count for now. */
+	else if (pv > 0 && !strcasecmp(value, "exact"))
 		lr->q.count = 1;
-		c->resp->preference_applied = "count=exact";
-	}
+	else if (pv > 0)
+		lr->planned = 1;
+	if (lr->q.count)  /* exact wins when both are asked */
+		lr->planned = 0;
+	if (pv > 0)
+		c->resp->preference_applied = lr->planned ? "count=planned" : "count=exact";
 	/* the cursor: the query's wins */
 	lr->has_cursor = http_query_param(c->req->query, "cursor", lr->cursor, sizeof lr->cursor);
 	if (!lr->has_cursor && json_object_object_get_ex(b, "cursor", &x) &&
@@ -416,9 +421,10 @@ static enum h_result reply(struct call *c, const struct list_req *lr, const stru
 	if (r != H_DONE)
 		return r;
 	buf_puts(b, "],\"pagination\":{");
-	if (lr->q.count)
-		buf_printf(b, "\"total\":%lld,\"total_pages\":%lld,", l->total,
-		           (l->total + lr->q.limit - 1) / lr->q.limit);
+	long long total = lr->planned ? lr->estimate : l->total;
+	if (lr->q.count || lr->planned)
+		buf_printf(b, "\"total\":%lld,\"total_pages\":%lld,", total,
+		           (total + lr->q.limit - 1) / lr->q.limit);
 	if (!lr->has_cursor)
 		buf_printf(b, "\"page\":%lld,", lr->q.offset / lr->q.limit + 1);
 	buf_printf(b, "\"page_size\":%lld", lr->q.limit);
@@ -453,6 +459,8 @@ static enum h_result reply(struct call *c, const struct list_req *lr, const stru
 	buf_printf(b, ",\"has_more\":%s}", more ? "true" : "false");
 	if (lr->q.count && l->by_collection)
 		buf_printf(b, ",\"total_documents\":%lld,\"stats\":%s", l->total, l->by_collection);
+	else if (lr->planned)  /* an estimate: no stats, which would need the rows */
+		buf_printf(b, ",\"total_documents\":%lld", total);
 	buf_putc(b, '}');
 	c->resp->status = 200;
 	return H_DONE;
@@ -536,6 +544,20 @@ enum h_result h_list(struct call *c)
 		http_error(c->resp, 404, "Collection not found",
 		           http_not_found_details("collection", l.scope.col_id));
 		goto cleanup;
+	}
+	if (lr.planned) {  /* a second statement: the planner's estimate */
+		struct filter_sql e;
+		struct list_query eq = lr.q;
+		eq.estimate = 1;
+		eq.after = NULL;
+		list_query_build(&e, &eq, &v, "body");
+		st = db_list_estimate(db, c->req->request_id, c->key_hash, call_namespace(c), col,
+		                      &e, &lr.estimate);
+		filter_free(&e);
+		if (st != DB_OK) {
+			r = h_of_db(st);
+			goto cleanup;
+		}
 	}
 	r = reply(c, &lr, &l);
 cleanup:

@@ -102,6 +102,8 @@ int list_query_build(struct filter_sql *f, const struct list_query *q,
 	if (verr_count(v) > before)
 		goto done;
 	int pcols = 0;
+	if (q->estimate)
+		buf_puts(&sql, "EXPLAIN (FORMAT JSON) ");
 	if (q->ns_wide) {
 		pcols = filter_param(f, q->cols ? q->cols : "{}");
 		buf_printf(&sql, ns_scope_cte, pcols);
@@ -135,6 +137,10 @@ int list_query_build(struct filter_sql *f, const struct list_query *q,
 		           " @@ websearch_to_tsquery($%d::regconfig, $%d::text)", cfg, cfg, cfg, text);
 	}
 	buf_puts(&sql, ")");
+	if (q->estimate) {
+		buf_puts(&sql, " SELECT 1 FROM m");
+		goto built;
+	}
 	/* page: after the position, in order, limit + 1 (is there more?) */
 	buf_puts(&sql, ", page AS (SELECT m.*, row_number() OVER (ORDER BY ");
 	struct buf order = { 0 };
@@ -172,6 +178,7 @@ int list_query_build(struct filter_sql *f, const struct list_query *q,
 	else
 		buf_puts(&sql, "json_build_array(p.k1, p.k2, p.k3, p.k4, p.document_id)::text");
 	buf_puts(&sql, ", p.rn FROM page p ORDER BY ord");
+built:
 	/* f->sql becomes the whole statement */
 	buf_reset(&f->sql);
 	buf_puts(&f->sql, sql.data);

@@ -37,6 +37,10 @@ struct list_query {
 	 * col_id is then the first name in cols that is no collection. */
 	int ns_wide;
 	const char *cols;
+	/* Build instead the EXPLAIN (FORMAT JSON) of the matching documents:
+	 * its top "Plan Rows" is PostgreSQL's estimate of how many match
+	 * (Prefer: count=planned). No head row; nothing is read. */
+	int estimate;
 };
 
 /*

@@ -275,6 +275,17 @@ def list_default_order_offset_pages_and_totals():
     check("total" not in expect_ok(list_docs({}))["pagination"], "no total unless asked")
     eq(expect_ok(list_docs({}, headers=[("Prefer", "count=exact")]))["pagination"]["total"],
        2000, "Prefer: count=exact")
+    # the planner's estimate: near, cheap, without stats
+    r = list_docs({"filters": {"field": "metadata.n", "operator": "gte", "value": 0}},
+                  headers=[("Prefer", "count=planned")])
+    b = expect_ok(r)
+    check(0 < b["pagination"]["total"] <= 2000, "an estimate in range: %r" % b["pagination"])
+    eq(b["total_documents"], b["pagination"]["total"], "total_documents is the estimate")
+    check("stats" not in b, "no stats with an estimate")
+    eq(r.header("Preference-Applied"), "count=planned", "Preference-Applied")
+    both = list_docs({}, query="include_total=true", headers=[("Prefer", "count=planned")])
+    eq(expect_ok(both)["pagination"]["total"], 2000, "exact wins when both are asked")
+    eq(both.header("Preference-Applied"), "count=exact", "Preference-Applied when exact wins")
 
 
 def sort_key(v, desc=False):

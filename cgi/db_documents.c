@@ -264,6 +264,20 @@ void db_listed_doc(const struct db_listed *l, int i, struct stored_doc *row,
 	*sort_key = PQgetvalue(r, i + 1, DB_LISTED_SORT_KEY);
 }
 
+char db_listed_group(const struct db_listed *l, int i, long long *count,
+                     const char **key, const char **sort_key)
+{
+	const PGresult *r = l->scope.res;
+	char kind = PQgetvalue(r, i + 1, DB_ROW_OUTCOME)[0];
+
+	if (kind == 'G') {
+		*count = atoll(PQgetvalue(r, i + 1, DB_ROW_DOC + 1));
+		*key = PQgetvalue(r, i + 1, DB_ROW_DOC + 2);
+		*sort_key = PQgetvalue(r, i + 1, DB_LISTED_SORT_KEY);
+	}
+	return kind;
+}
+
 enum db_status db_object_documents(struct db *db, const char *rid,
                                    const unsigned char *key_hash, const char *ns,
                                    const struct db_object_query *q,

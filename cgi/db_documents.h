@@ -133,6 +133,11 @@ struct db_listed {
 void db_listed_doc(const struct db_listed *l, int i, struct stored_doc *row,
                    const char **doc_id, const char **col_id, const char **sort_key);
 
+/* Row i of a grouped list: 'G' (a group: *count its size, *key its JSON
+ * key, *sort_key its position) or 'D' (a document: db_listed_doc()). */
+char db_listed_group(const struct db_listed *l, int i, long long *count,
+                     const char **key, const char **sort_key);
+
 /* The documents of ns made from object q->object_id. l->scope.outcome: 'O'
  * found (maybe none), 'U' (scope.col_id: the name in q->cols that is no
  * collection of ns), '-' the scope says why not. */

@@ -189,9 +189,12 @@ static void parse_request(struct call *c, struct list_req *lr, struct verrs *v)
 		else
 			lr->q.search = json_object_get_string(x);
 	}
-	if (json_object_object_get_ex(b, "group_by", &x) && !json_object_is_type(x, json_type_null))
-		verr_add(v, "group_by is not supported by this server yet", "value_error.unsupported",
-		         "body", "group_by", NULL, NULL);
+	if (json_object_object_get_ex(b, "group_by", &x) && !json_object_is_type(x, json_type_null)) {
+		if (!json_object_is_type(x, json_type_string))
+			verr_add(v, "must be a field path", "type_error.str", "body", "group_by", NULL, NULL);
+		else
+			lr->q.group_by = json_object_get_string(x);
+	}
 	if (json_object_object_get_ex(b, "select", &x) && !json_object_is_type(x, json_type_null)) {
 		int ok = json_object_is_type(x, json_type_array) &&
 		         json_object_array_length(x) <= LIST_MAX_SELECT;
@@ -251,7 +254,7 @@ static void binding_of(struct call *c, const struct list_req *lr, struct buf *b)
 		lr->q.filters ? json_object_to_json_string_ext(lr->q.filters, JSON_COMPACT) : "null",
 		lr->q.search ? lr->q.search : "",
 		lr->sort ? json_object_to_json_string_ext(lr->sort, JSON_COMPACT) : "null",
-		"null",  /* group_by */
+		lr->q.group_by ? lr->q.group_by : "",
 	};
 	const char *col = lr->ns_wide ? (lr->q.cols ? lr->q.cols : "*") : c->params[0];
 	buf_printf(b, "documents/list\n%d:%zu:%s", lr->ns_wide, strlen(col), col);
@@ -381,6 +384,43 @@ static enum h_result append_doc(struct call *c, const struct list_req *lr,
 	return r;
 }
 
+/* The groups of a grouped list ({"groups": [{group_key, documents,
+ * count}], without its closing bracket), at most limit of them; *more
+ * when the statement found one more, *key the last group's position. */
+static enum h_result append_groups(struct call *c, const struct list_req *lr,
+                                   const struct db_listed *l, struct buf *b, int *more,
+                                   const char **key)
+{
+	const char *doc_id, *dkey, *gkey, *gpos;
+	long long count = 0, open_count = 0;
+	int groups = 0, docs = 0;
+	enum h_result r = H_DONE;
+
+	*more = 0;
+	buf_puts(b, "{\"groups\":[");
+	for (int i = 0; i < l->n && r == H_DONE; i++) {
+		if (db_listed_group(l, i, &count, &gkey, &gpos) == 'G') {
+			if (groups == lr->q.limit) {  /* the one beyond the page */
+				*more = 1;
+				break;
+			}
+			if (groups++)
+				buf_printf(b, "],\"count\":%lld},", open_count);
+			buf_printf(b, "{\"group_key\":%s,\"documents\":[", gkey);
+			open_count = count;
+			*key = gpos;
+			docs = 0;
+			continue;
+		}
+		if (docs++)
+			buf_putc(b, ',');
+		r = append_doc(c, lr, l, i, b, &doc_id, &dkey);
+	}
+	if (groups)
+		buf_printf(b, "],\"count\":%lld}", open_count);
+	return r;
+}
+
 /* next_page / previous_page: this request's path and query with offset
  * and limit set. */
 static void page_url(struct call *c, const struct list_req *lr, long long offset, struct buf *b)
@@ -412,11 +452,15 @@ static enum h_result reply(struct call *c, const struct list_req *lr, const stru
 	enum h_result r = H_DONE;
 
 	buf_reset(b);
-	buf_puts(b, "{\"results\":[");
-	for (int i = 0; i < shown && r == H_DONE; i++) {
-		if (i)
-			buf_putc(b, ',');
-		r = append_doc(c, lr, l, i, b, &doc_id, &key);
+	if (lr->q.group_by) {
+		r = append_groups(c, lr, l, b, &more, &key);
+	} else {
+		buf_puts(b, "{\"results\":[");
+		for (int i = 0; i < shown && r == H_DONE; i++) {
+			if (i)
+				buf_putc(b, ',');
+			r = append_doc(c, lr, l, i, b, &doc_id, &key);
+		}
 	}
 	if (r != H_DONE)
 		return r;
@@ -457,6 +501,11 @@ static enum h_result reply(struct call *c, const struct list_req *lr, const stru
 		buf_free(&binding);
 	}
 	buf_printf(b, ",\"has_more\":%s}", more ? "true" : "false");
+	if (lr->q.group_by) {
+		struct json_object *g = json_object_new_string(lr->q.group_by);
+		buf_printf(b, ",\"group_by_field\":%s", json_object_to_json_string_ext(g, JSON_COMPACT));
+		json_object_put(g);
+	}
 	if (lr->q.count && l->by_collection)
 		buf_printf(b, ",\"total_documents\":%lld,\"stats\":%s", l->total, l->by_collection);
 	else if (lr->planned)  /* an estimate: no stats, which would need the rows */

@@ -35,16 +35,77 @@ static const char ns_scope_cte[] =
 /* The sort keys of a jsonb value E, in the contract's order of types:
  * numbers, strings, booleans, other JSON, then missing or null (k1 the
  * rank; none of the keys is NULL, so rows compare as tuples). */
-static void json_sort_keys(struct buf *b, const char *e)
+static void json_sort_keys(struct buf *b, const char *e, char k)
 {
 	buf_printf(b, ", CASE WHEN %s IS NULL THEN 4 ELSE CASE jsonb_typeof(%s) WHEN 'number'"
 	           " THEN 0 WHEN 'string' THEN 1 WHEN 'boolean' THEN 2 WHEN 'null' THEN 4 ELSE 3"
-	           " END END AS k1", e, e);
+	           " END END AS %c1", e, e, k);
 	buf_printf(b, ", coalesce(CASE WHEN jsonb_typeof(%s) = 'number' THEN (%s)::numeric END, 0)"
-	           " AS k2", e, e);
+	           " AS %c2", e, e, k);
 	buf_printf(b, ", coalesce(CASE WHEN jsonb_typeof(%s) = 'string' THEN %s #>> '{}' END, '')"
-	           " COLLATE \"C\" AS k3", e, e);
-	buf_printf(b, ", coalesce(%s, 'null'::jsonb) AS k4", e);
+	           " COLLATE \"C\" AS %c3", e, e, k);
+	buf_printf(b, ", coalesce(%s, 'null'::jsonb) AS %c4", e, k);
+}
+
+/* After m, with group_by: the groups in ascending key order after the
+ * cursor's group, a page of them, and the first documents of each in the
+ * list's order (`order`). Rows 'G' (version: the group's size, sys: its
+ * key, sort_key: its position) each followed by its 'D' rows. */
+static int grouped_tail(struct filter_sql *f, struct buf *sql, const struct list_query *q,
+                        const char *order)
+{
+	char lim[24], off[24], docs[24];
+	int bad = 0;
+
+	buf_puts(sql, ", grp AS (SELECT m.g1, m.g2, m.g3, m.g4, count(*) AS n FROM m"
+	         " GROUP BY 1, 2, 3, 4)"
+	         ", gpage AS (SELECT grp.*, row_number() OVER (ORDER BY g1, g2, g3, g4) AS grn"
+	         " FROM grp WHERE TRUE");
+	if (q->after) {
+		struct json_object *p = q->after;
+		if (json_object_array_length(p) != 4 ||
+		    !json_object_is_type(json_object_array_get_idx(p, 0), json_type_int) ||
+		    !json_object_is_type(json_object_array_get_idx(p, 2), json_type_string))
+			bad = 1;
+		else
+			buf_printf(sql, " AND (g1, g2, g3, g4) > ($%d::int, $%d::numeric, $%d::text,"
+			           " $%d::jsonb)",
+			           filter_param(f, json_object_to_json_string(json_object_array_get_idx(p, 0))),
+			           filter_param(f, json_object_to_json_string(json_object_array_get_idx(p, 1))),
+			           filter_param(f, json_object_get_string(json_object_array_get_idx(p, 2))),
+			           filter_param(f, json_object_to_json_string_ext(
+			               json_object_array_get_idx(p, 3), JSON_C_TO_STRING_PLAIN)));
+	}
+	snprintf(lim, sizeof lim, "%lld", q->limit + 1);
+	snprintf(off, sizeof off, "%lld", q->after ? 0 : q->offset);
+	snprintf(docs, sizeof docs, "%lld", q->limit < 100 ? q->limit : 100);
+	int pl = filter_param(f, lim), po = filter_param(f, off);
+	buf_printf(sql, " ORDER BY g1, g2, g3, g4 LIMIT $%d OFFSET $%d)", pl, po);
+	buf_printf(sql, ", page AS (SELECT m.*, gp.grn, row_number() OVER (PARTITION BY gp.grn"
+	           " ORDER BY %s) AS drn FROM m JOIN gpage gp ON (m.g1, m.g2, m.g3, m.g4) ="
+	           " (gp.g1, gp.g2, gp.g3, gp.g4))", order);
+	if (q->count)
+		buf_puts(sql, ", t AS (SELECT (SELECT count(*) FROM grp) AS n, json_build_object("
+		         "'total_documents', count(*), 'avg_blobs_per_document',"
+		         " coalesce(avg(json_array_length(m.sys -> 'source_blobs')), 0),"
+		         " 'total_groups', (SELECT count(*) FROM grp), 'avg_documents_per_group',"
+		         " coalesce(count(*)::numeric / nullif((SELECT count(*) FROM grp), 0), 0))"
+		         " AS stats FROM m)");
+	buf_printf(sql, " SELECT '-'::\"char\", s.role, s.key_valid, s.ns_id, s.ns_allowed,"
+	           " s.col_id, NULL::bigint, %s, %s, NULL::jsonb, NULL::json, NULL::jsonb,"
+	           " NULL::jsonb, NULL::json, NULL::text, NULL::text, NULL::text, NULL::text,"
+	           " 0::bigint AS ord FROM s",
+	           q->count ? "(SELECT n FROM t)" : "NULL::bigint",
+	           q->count ? "(SELECT stats FROM t)" : "NULL::json");
+	buf_puts(sql, " UNION ALL SELECT 'G', NULL, NULL, NULL, NULL, NULL, NULL, gp.n,"
+	         " gp.g4::json, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+	         " json_build_array(gp.g1, gp.g2, gp.g3, gp.g4)::text, gp.grn * 1000 FROM gpage gp");
+	buf_printf(sql, " UNION ALL SELECT 'D', NULL, NULL, NULL, NULL, p.m_col_id, p.id,"
+	           " p.version, p.sys, p.metadata, p.document_blobs, p.fields, p.vector,"
+	           " p.vector_names, " TS("p.created_at") ", " TS("p.updated_at") ", p.document_id,"
+	           " NULL, p.grn * 1000 + p.drn FROM page p WHERE p.drn <= $%d::bigint"
+	           " ORDER BY ord", filter_param(f, docs));
+	return bad ? -1 : 0;
 }
 
 /* The keyset condition after position p (checked against the order's
@@ -89,16 +150,19 @@ static int keyset(struct filter_sql *f, struct buf *b, int is_time, int desc,
 int list_query_build(struct filter_sql *f, const struct list_query *q,
                      struct verrs *v, const char *loc0)
 {
-	struct buf sql = { 0 }, expr = { 0 };
+	struct buf sql = { 0 }, expr = { 0 }, gexpr = { 0 };
 	const char *dir = q->desc ? " DESC" : "";
 	const char *why = NULL;
-	int is_time = 1, before = verr_count(v);
+	int is_time = 1, g_time = 0, before = verr_count(v);
 
 	filter_init(f, LIST_FIRST_PARAM);
 	filter_compile(f, q->filters, q->ts_config, v, loc0, "filters");
 	if (q->sort_field &&
 	    !filter_field_expr(f, q->sort_field, &expr, &is_time, &why))
 		verr_add(v, why, "value_error.field", loc0, "sort", "field", NULL);
+	if (q->group_by &&
+	    !filter_field_expr(f, q->group_by, &gexpr, &g_time, &why))
+		verr_add(v, why, "value_error.field", loc0, "group_by", NULL, NULL);
 	if (verr_count(v) > before)
 		goto done;
 	int pcols = 0;
@@ -116,7 +180,13 @@ int list_query_build(struct filter_sql *f, const struct list_query *q,
 	if (is_time)
 		buf_printf(&sql, ", %s AS k1", q->sort_field ? expr.data : "d.created_at");
 	else
-		json_sort_keys(&sql, expr.data);
+		json_sort_keys(&sql, expr.data, 'k');
+	if (q->group_by) {  /* a timestamp groups by its JSON text */
+		struct buf g = { 0 };
+		buf_printf(&g, g_time ? "to_jsonb(%s)" : "%s", gexpr.data);
+		json_sort_keys(&sql, g.data, 'g');
+		buf_free(&g);
+	}
 	if (q->ns_wide)
 		buf_puts(&sql, " FROM s JOIN public.collections c ON c.ns_pk = s.ns_pk"
 		         " JOIN public.documents d ON d.col_pk = c.id"
@@ -138,17 +208,24 @@ int list_query_build(struct filter_sql *f, const struct list_query *q,
 	}
 	buf_puts(&sql, ")");
 	if (q->estimate) {
-		buf_puts(&sql, " SELECT 1 FROM m");
+		buf_puts(&sql, q->group_by ? " SELECT DISTINCT g1, g2, g3, g4 FROM m"
+		                           : " SELECT 1 FROM m");
 		goto built;
 	}
-	/* page: after the position, in order, limit + 1 (is there more?) */
-	buf_puts(&sql, ", page AS (SELECT m.*, row_number() OVER (ORDER BY ");
 	struct buf order = { 0 };
 	if (is_time)
 		buf_printf(&order, "m.k1%s, m.document_id%s", dir, dir);
 	else
 		buf_printf(&order, "m.k1%s, m.k2%s, m.k3%s, m.k4%s, m.document_id%s", dir, dir, dir,
 		           dir, dir);
+	if (q->group_by) {
+		if (grouped_tail(f, &sql, q, order.data) != 0)
+			verr_add(v, "invalid cursor", "value_error.cursor", "query", "cursor", NULL, NULL);
+		buf_free(&order);
+		goto built;
+	}
+	/* page: after the position, in order, limit + 1 (is there more?) */
+	buf_puts(&sql, ", page AS (SELECT m.*, row_number() OVER (ORDER BY ");
 	buf_printf(&sql, "%s) AS rn FROM m WHERE TRUE", order.data);
 	if (q->after && keyset(f, &sql, is_time, q->desc, q->after) != 0)
 		verr_add(v, "invalid cursor", "value_error.cursor", "query", "cursor", NULL, NULL);
@@ -185,5 +262,6 @@ built:
 done:
 	buf_free(&sql);
 	buf_free(&expr);
+	buf_free(&gexpr);
 	return verr_count(v) - before;
 }

@@ -27,6 +27,7 @@ struct list_query {
 	const char *sort_field;         /* NULL: created_at */
 	int desc;
 	const char *search;             /* NULL: none */
+	const char *group_by;           /* a field path; NULL: no groups */
 	const char *ts_config;
 	struct json_object *after;      /* a cursor's position (array), or NULL */
 	long long limit, offset;

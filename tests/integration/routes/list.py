@@ -457,3 +457,56 @@ def list_across_the_namespace():
     rejected(None, lambda: ns_list({"cursor": cur, "collection_ids": [col["id"]]}), 422,
              locs=[("query", "cursor")])
     rejected(None, lambda: list_docs({"cursor": cur}), 422, locs=[("query", "cursor")])
+
+
+def group_rank(v):
+    t = jtype(v) if v is not MISSING else "null"
+    rank = {"number": 0, "string": 1, "boolean": 2, "null": 4}.get(t, 3)
+    return (rank, v if t == "number" else 0, v if t == "string" else "")
+
+
+@test
+def list_group_by():
+    col = list_collection()
+    docs = col["docs"]
+    flt = {"field": "metadata.n", "operator": "exists", "value": True}
+    groups, cursor, pages = [], None, 0
+    while True:
+        body = {"filters": flt, "group_by": "metadata.flag", "limit": 2,
+                "sort": {"field": "document_id", "direction": "desc"}}
+        if cursor:
+            body["cursor"] = cursor
+        b = expect_ok(list_docs(body, query="include_total=true" if not cursor else ""))
+        eq(b["group_by_field"], "metadata.flag", "group_by_field")
+        check("results" not in b, "groups instead of results")
+        if not cursor:
+            first = b
+            first_cursor = b["pagination"].get("next_cursor")
+        groups += b["groups"]
+        pages += 1
+        cursor = b["pagination"].get("next_cursor")
+        if not b["pagination"]["has_more"]:
+            break
+    want = {}
+    for d, x in docs.items():
+        if matches(x, flt):
+            v = value_at(x, "metadata.flag")
+            want.setdefault(json.dumps(None if v is MISSING else v), []).append(d)
+    eq(sorted(json.dumps(g["group_key"]) for g in groups), sorted(want), "group keys")
+    eq([group_rank(g["group_key"]) for g in groups],
+       sorted(group_rank(g["group_key"]) for g in groups), "groups ascending by key")
+    for g in groups:
+        ids = want[json.dumps(g["group_key"])]
+        eq(g["count"], len(ids), "count of group %r" % g["group_key"])
+        eq([d["document_id"] for d in g["documents"]], sorted(ids, reverse=True)[:2],
+           "the group's first documents in the list's order")
+    eq(first["pagination"]["total"], len(want), "total counts groups")
+    st = first["stats"]
+    eq((st["total_groups"], st["total_documents"]),
+       (len(want), sum(len(v) for v in want.values())), "stats of groups")
+    rejected(None, lambda: list_docs({"group_by": "vector"}), 422, locs=[("body", "group_by")])
+    rejected(None, lambda: list_docs({"group_by": 3}), 422, locs=[("body", "group_by")])
+    # a cursor of the grouped list is not one of the plain list
+    check(first_cursor, "a grouped page with more has a cursor")
+    rejected(None, lambda: list_docs({"filters": flt, "cursor": first_cursor}), 422,
+             locs=[("query", "cursor")])

@@ -172,6 +172,19 @@ void db_found_clear(struct db_found *f)
 /* Columns of public.docapi_found after the scope's. */
 enum { DB_FOUND_JSON = DB_ROW_DOC, DB_FOUND_LAST_SEQ, DB_FOUND_HAS_MORE };
 
+/* Reads a public.docapi_found row, which out takes over. */
+static void found_of(PGresult *r, struct db_found *out)
+{
+	db_scope_head_of(r, &out->scope);
+	if (out->scope.key_found) {
+		out->found = db_val(r, 0, DB_FOUND_JSON);
+		out->last_seq = PQgetisnull(r, 0, DB_FOUND_LAST_SEQ) ? 0
+		                : atoll(PQgetvalue(r, 0, DB_FOUND_LAST_SEQ));
+		out->has_more = !PQgetisnull(r, 0, DB_FOUND_HAS_MORE) &&
+		                PQgetvalue(r, 0, DB_FOUND_HAS_MORE)[0] == 't';
+	}
+}
+
 /* Runs a function returning one public.docapi_found row into out. */
 static enum db_status found_call(struct db *db, const char *rid,
                                  const struct db_stmt *stmt, const char *const *values,
@@ -185,14 +198,7 @@ static enum db_status found_call(struct db *db, const char *rid,
 	                            PGRES_TUPLES_OK, &r);
 	if (st != DB_OK)
 		return st;
-	db_scope_head_of(r, &out->scope);
-	if (out->scope.key_found) {
-		out->found = db_val(r, 0, DB_FOUND_JSON);
-		out->last_seq = PQgetisnull(r, 0, DB_FOUND_LAST_SEQ) ? 0
-		                : atoll(PQgetvalue(r, 0, DB_FOUND_LAST_SEQ));
-		out->has_more = !PQgetisnull(r, 0, DB_FOUND_HAS_MORE) &&
-		                PQgetvalue(r, 0, DB_FOUND_HAS_MORE)[0] == 't';
-	}
+	found_of(r, out);
 	return DB_OK;
 }
 
@@ -410,4 +416,18 @@ enum db_status db_list_estimate(struct db *db, const char *rid,
 	json_object_put(plan);
 	PQclear(r);
 	return st;
+}
+
+enum db_status db_aggregate(struct db *db, const char *rid, const unsigned char *key_hash,
+                            const char *ns, const char *col, const struct filter_sql *q,
+                            struct db_found *out)
+{
+	PGresult *r;
+
+	memset(out, 0, sizeof *out);
+	enum db_status st = run_list(db, rid, key_hash, ns, col, q, &r);
+	if (st != DB_OK)
+		return st;
+	found_of(r, out);
+	return DB_OK;
 }

@@ -161,6 +161,13 @@ enum db_status db_list_estimate(struct db *db, const char *rid,
                                 const char *col, const struct filter_sql *q,
                                 long long *rows);
 
+/* An aggregate: q is the statement aggregate.c built. out->found is
+ * {"results", "total_groups"}, last_seq the documents matched, has_more
+ * whether groups were cut. */
+enum db_status db_aggregate(struct db *db, const char *rid, const unsigned char *key_hash,
+                            const char *ns, const char *col, const struct filter_sql *q,
+                            struct db_found *out);
+
 /* An object's decomposition tree (public.docapi_object_tree): out->found
  * is the response's JSON. */
 enum db_status db_object_tree(struct db *db, const char *rid,

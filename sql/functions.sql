@@ -762,3 +762,18 @@ RETURNS SETOF jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT x FROM jsonb_array_elements(CASE WHEN jsonb_typeof(p) = 'array' THEN p
                                           ELSE jsonb_build_array(p) END) x
 $$;
+
+-- Aggregate (contract section 12): the instant of an RFC 3339 string, for
+-- date_trunc and date_part; NULL for anything else (no error).
+CREATE FUNCTION public.docapi_instant(p jsonb)
+RETURNS timestamptz LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  IF jsonb_typeof(p) = 'string'
+     AND (p #>> '{}') ~ '^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)$' THEN
+    RETURN (p #>> '{}')::timestamptz;
+  END IF;
+  RETURN NULL;
+EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+  RETURN NULL;
+END
+$$;

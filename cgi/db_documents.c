@@ -270,6 +270,11 @@ void db_listed_doc(const struct db_listed *l, int i, struct stored_doc *row,
 	*sort_key = PQgetvalue(r, i + 1, DB_LISTED_SORT_KEY);
 }
 
+const char *db_listed_vectors(const struct db_listed *l, int i)
+{
+	return db_val(l->scope.res, i + 1, DB_LISTED_SORT_KEY + 2);  /* after the ordinal */
+}
+
 char db_listed_group(const struct db_listed *l, int i, long long *count,
                      const char **key, const char **sort_key)
 {

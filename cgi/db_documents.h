@@ -133,6 +133,10 @@ struct db_listed {
 void db_listed_doc(const struct db_listed *l, int i, struct stored_doc *row,
                    const char **doc_id, const char **col_id, const char **sort_key);
 
+/* The vectors (JSON name -> vector) of document i of a list built
+ * with_vectors; NULL otherwise. */
+const char *db_listed_vectors(const struct db_listed *l, int i);
+
 /* Row i of a grouped list: 'G' (a group: *count its size, *key its JSON
  * key, *sort_key its position) or 'D' (a document: db_listed_doc()). */
 char db_listed_group(const struct db_listed *l, int i, long long *count,

@@ -40,6 +40,7 @@ struct list_req {
 	int has_cursor;
 	int offset_given;
 	char *position;                 /* owned: the cursor's position text */
+	struct json_object *vnames;     /* return_vector_names as a list (borrowed), or NULL */
 	int planned;                    /* Prefer: count=planned, and no exact count asked */
 	long long estimate;             /* then: PostgreSQL's estimate */
 	int ns_wide;                    /* POST /v1/documents/list */
@@ -211,10 +212,16 @@ static void parse_request(struct call *c, struct list_req *lr, struct verrs *v)
 	c->query.return_url |= body_bool(b, "return_presigned_urls", v) | body_bool(b, "return_url", v);
 	c->query.return_vectors |= body_bool(b, "return_vectors", v);
 	if (json_object_object_get_ex(b, "return_vector_names", &x) &&
-	    json_object_is_type(x, json_type_array))
-		verr_add(v, "a list of vector names is not supported by this server yet",
-		         "value_error.unsupported", "body", "return_vector_names", NULL, NULL);
-	else
+	    json_object_is_type(x, json_type_array)) {
+		int ok = json_object_array_length(x) <= 128;
+		for (size_t i = 0; ok && i < json_object_array_length(x); i++)
+			ok = json_object_is_type(json_object_array_get_idx(x, i), json_type_string);
+		if (!ok)
+			verr_add(v, "must be true, false or a list of at most 128 vector names",
+			         "type_error.list", "body", "return_vector_names", NULL, NULL);
+		lr->vnames = x;
+		lr->q.with_vectors = 1;
+	} else
 		c->query.return_vector_names |= body_bool(b, "return_vector_names", v);
 	parse_page(c, lr, v);
 	if (http_query_param(c->req->query, "include_total", value, sizeof value)) {
@@ -325,6 +332,12 @@ static struct json_object *project(struct json_object *doc, struct json_object *
 		int keep = 0;
 		for (size_t i = 0; i < nalways; i++)
 			keep |= !strcmp(k, always[i]);
+		/* the vectors return_vector_names added follow that flag too */
+		struct json_object *named;
+		if (json_object_object_get_ex(doc, "_vectors", &named) &&
+		    json_object_is_type(named, json_type_array))
+			for (size_t i = 0; !keep && i < json_object_array_length(named); i++)
+				keep = !strcmp(k, json_object_get_string(json_object_array_get_idx(named, i)));
 		for (size_t i = 0; !keep && i < json_object_array_length(select); i++) {
 			const char *p = json_object_get_string(json_object_array_get_idx(select, i));
 			size_t n = strlen(k);
@@ -355,6 +368,59 @@ static struct json_object *project(struct json_object *doc, struct json_object *
 	return out;
 }
 
+/* With return_vector_names as a list: `_vectors` names those of the list
+ * the document has (sorted), each then a top-level key holding that
+ * vector (over a flat field of the same name), before document_blobs.
+ * Takes doc; returns the new object. */
+static struct json_object *add_named_vectors(struct json_object *doc, const char *stored,
+                                             struct json_object *wanted)
+{
+	struct json_object *vecs = stored ? json_tokener_parse(stored) : NULL;
+	struct json_object *names = json_object_new_array(), *out = json_object_new_object();
+
+	for (size_t i = 0; i < json_object_array_length(wanted); i++) {
+		const char *n = json_object_get_string(json_object_array_get_idx(wanted, i));
+		int dup = 0;
+		for (size_t k = 0; k < json_object_array_length(names); k++)
+			dup |= !strcmp(json_object_get_string(json_object_array_get_idx(names, k)), n);
+		if (!dup && json_object_is_type(vecs, json_type_object) &&
+		    json_object_object_get_ex(vecs, n, NULL))
+			json_object_array_add(names, json_object_new_string(n));
+	}
+	json_object_array_sort(names, cmp_json_str);
+	json_object_object_foreach(doc, k, val) {
+		int hidden = !strcmp(k, "_vectors");
+		for (size_t i = 0; !hidden && i < json_object_array_length(names); i++)
+			hidden = !strcmp(json_object_get_string(json_object_array_get_idx(names, i)), k);
+		if (!strcmp(k, "document_blobs")) {
+			json_object_object_add(out, "_vectors", json_object_get(names));
+			for (size_t i = 0; i < json_object_array_length(names); i++) {
+				const char *n = json_object_get_string(json_object_array_get_idx(names, i));
+				struct json_object *s, *value = NULL;
+				json_object_object_get_ex(vecs, n, &s);
+				if (!json_object_object_get_ex(s, "vector", &value) &&
+				    !json_object_object_get_ex(s, "vectors", &value)) {
+					value = json_object_new_object();  /* sparse */
+					struct json_object *p;
+					if (json_object_object_get_ex(s, "indices", &p))
+						json_object_object_add(value, "indices", json_object_get(p));
+					if (json_object_object_get_ex(s, "values", &p))
+						json_object_object_add(value, "values", json_object_get(p));
+					json_object_object_add(out, n, value);
+					continue;
+				}
+				json_object_object_add(out, n, json_object_get(value));
+			}
+		}
+		if (!hidden)
+			json_object_object_add(out, k, json_object_get(val));
+	}
+	json_object_put(names);
+	json_object_put(vecs);
+	json_object_put(doc);
+	return out;
+}
+
 /* Appends document i of l to b (projected when select is given). */
 static enum h_result append_doc(struct call *c, const struct list_req *lr,
                                 const struct db_listed *l, int i, struct buf *b,
@@ -365,7 +431,7 @@ static enum h_result append_doc(struct call *c, const struct list_req *lr,
 	enum h_result r;
 
 	db_listed_doc(l, i, &row, doc_id, &col_id, key);
-	if (!lr->select)
+	if (!lr->select && !lr->vnames)
 		return h_append_row(c, &row, *doc_id, col_id, b);
 	struct buf one = { 0 };
 	r = h_append_row(c, &row, *doc_id, col_id, &one);
@@ -374,8 +440,11 @@ static enum h_result append_doc(struct call *c, const struct list_req *lr,
 		log_error(c->req->request_id, "a listed document did not parse back");
 		r = H_FAILED;
 	}
+	if (full && lr->vnames)
+		full = add_named_vectors(full, db_listed_vectors(l, i), lr->vnames);
 	if (full) {
-		struct json_object *p = project(full, lr->select, c->query.return_url);
+		struct json_object *p = lr->select ? project(full, lr->select, c->query.return_url)
+		                                   : json_object_get(full);
 		buf_puts(b, json_object_to_json_string_ext(p, JSON_COMPACT));
 		json_object_put(p);
 	}

@@ -94,17 +94,19 @@ static int grouped_tail(struct filter_sql *f, struct buf *sql, const struct list
 	buf_printf(sql, " SELECT '-'::\"char\", s.role, s.key_valid, s.ns_id, s.ns_allowed,"
 	           " s.col_id, NULL::bigint, %s, %s, NULL::jsonb, NULL::json, NULL::jsonb,"
 	           " NULL::jsonb, NULL::json, NULL::text, NULL::text, NULL::text, NULL::text,"
-	           " 0::bigint AS ord FROM s",
+	           " 0::bigint AS ord, NULL::jsonb AS vectors FROM s",
 	           q->count ? "(SELECT n FROM t)" : "NULL::bigint",
 	           q->count ? "(SELECT stats FROM t)" : "NULL::json");
 	buf_puts(sql, " UNION ALL SELECT 'G', NULL, NULL, NULL, NULL, NULL, NULL, gp.n,"
 	         " gp.g4::json, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-	         " json_build_array(gp.g1, gp.g2, gp.g3, gp.g4)::text, gp.grn * 1000 FROM gpage gp");
+	         " json_build_array(gp.g1, gp.g2, gp.g3, gp.g4)::text, gp.grn * 1000, NULL"
+	         " FROM gpage gp");
 	buf_printf(sql, " UNION ALL SELECT 'D', NULL, NULL, NULL, NULL, p.m_col_id, p.id,"
 	           " p.version, p.sys, p.metadata, p.document_blobs, p.fields, p.vector,"
 	           " p.vector_names, " TS("p.created_at") ", " TS("p.updated_at") ", p.document_id,"
-	           " NULL, p.grn * 1000 + p.drn FROM page p WHERE p.drn <= $%d::bigint"
-	           " ORDER BY ord", filter_param(f, docs));
+	           " NULL, p.grn * 1000 + p.drn, %s FROM page p WHERE p.drn <= $%d::bigint"
+	           " ORDER BY ord", q->with_vectors ? "p.vectors" : "NULL",
+	           filter_param(f, docs));
 	return bad ? -1 : 0;
 }
 
@@ -243,7 +245,7 @@ int list_query_build(struct filter_sql *f, const struct list_query *q,
 	buf_printf(&sql, " SELECT '-'::\"char\", s.role, s.key_valid, s.ns_id, s.ns_allowed,"
 	           " s.col_id, NULL::bigint, %s, %s, NULL::jsonb, NULL::json, NULL::jsonb,"
 	           " NULL::jsonb, NULL::json, NULL::text, NULL::text, NULL::text, NULL::text,"
-	           " 0::bigint AS ord FROM s",
+	           " 0::bigint AS ord, NULL::jsonb AS vectors FROM s",
 	           q->count ? "(SELECT n FROM t)" : "NULL::bigint",
 	           q->count ? "(SELECT stats FROM t)" : "NULL::json");
 	buf_puts(&sql, " UNION ALL SELECT 'D', NULL, NULL, NULL, NULL, p.m_col_id, p.id,"
@@ -254,7 +256,8 @@ int list_query_build(struct filter_sql *f, const struct list_query *q,
 		         " p.document_id)::text");
 	else
 		buf_puts(&sql, "json_build_array(p.k1, p.k2, p.k3, p.k4, p.document_id)::text");
-	buf_puts(&sql, ", p.rn FROM page p ORDER BY ord");
+	buf_printf(&sql, ", p.rn, %s FROM page p ORDER BY ord",
+	           q->with_vectors ? "p.vectors" : "NULL");
 built:
 	/* f->sql becomes the whole statement */
 	buf_reset(&f->sql);

@@ -10,7 +10,8 @@
  * Rows: a head row (outcome '-', the scope's columns; with count, version
  * = the total and sys = the stats JSON), then one row per document
  * (outcome 'D', the stored columns, document_id, and sort_key: the JSON
- * array of its keyset position, for the next cursor).
+ * array of its keyset position, for the next cursor), then the ordinal
+ * and, with with_vectors, the vectors (jsonb name -> vector).
  */
 #ifndef DOCAPI_LIST_QUERY_H
 #define DOCAPI_LIST_QUERY_H
@@ -28,6 +29,7 @@ struct list_query {
 	int desc;
 	const char *search;             /* NULL: none */
 	const char *group_by;           /* a field path; NULL: no groups */
+	int with_vectors;               /* the documents' vectors too (return_vector_names: [...]) */
 	const char *ts_config;
 	struct json_object *after;      /* a cursor's position (array), or NULL */
 	long long limit, offset;

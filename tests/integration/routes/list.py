@@ -510,3 +510,30 @@ def list_group_by():
     check(first_cursor, "a grouped page with more has a cursor")
     rejected(None, lambda: list_docs({"filters": flt, "cursor": first_cursor}), 422,
              locs=[("query", "cursor")])
+
+
+@test
+def list_return_vector_names_as_a_list():
+    col = list_collection()
+    d = expect_ok(create({"collection_id": col["id"], "vec": "flat field", "keep": 1,
+                          "features": [{"feature_extractor_id": "f",
+                                        "vectors": {"vec": [0.5, 1.5], "other": [1.0]}},
+                                       {"feature_extractor_id": "sp",
+                                        "vectors": {"indices": [3], "values": [0.25]}}]},
+                         col=col["id"]))["document_id"]
+    b = expect_ok(list_docs({"filters": {"document_id": d},
+                             "return_vector_names": ["vec", "sp", "missing", "vec"]}))
+    doc = b["results"][0]
+    eq(doc["_vectors"], ["sp", "vec"], "the names asked for that the document has, sorted")
+    eq(doc["vec"], [0.5, 1.5], "a named vector replaces the flat field of that name")
+    eq(doc["sp"], {"indices": [3], "values": [0.25]}, "a sparse vector")
+    check("other" not in doc and doc["keep"] == 1, "other vectors stay out, fields stay")
+    keys = list(doc.keys())
+    check(keys.index("_vectors") < keys.index("sp") < keys.index("document_blobs"),
+          "_vectors and the vectors sit before document_blobs: %r" % keys)
+    s = expect_ok(list_docs({"filters": {"document_id": d}, "select": ["keep"],
+                             "return_vector_names": ["vec"]}))["results"][0]
+    eq(sorted(s), ["_vectors", "collection_id", "document_id", "keep", "vec"], "with select")
+    rejected(None, lambda: list_docs({"return_vector_names": [1]}), 422,
+             locs=[("body", "return_vector_names")])
+    expect_ok(api("DELETE", d, col=col["id"]))

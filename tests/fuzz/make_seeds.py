@@ -285,3 +285,66 @@ write("create", "not_object", "[]")
 write("create", "long_id", json.dumps({"collection_id": C, "document_id": "doc_" + "a" * 101}))
 write("create", "hostile", json.dumps({"collection_id": C, "metadata": {
     "'; DROP TABLE documents;--": "\u65e5\u672c", "k": "a\u0000b"}}))
+
+# ---- filter: a filter object (contract section 9), with the list's sort,
+# search, group_by, limit, offset, collection_ids and a keyset position
+# ("after") read from the same object (see fuzz_filter.c)
+reset("filter")
+HOSTILE = "'; DROP TABLE documents; --"
+cond = lambda f, op, v, **kw: dict({"field": f, "operator": op, "value": v}, **kw)
+filters = {
+    "empty": {},
+    "sdk_empty": {"case_sensitive": False},
+    "shorthand": {"metadata.title": "Seed one", "cluster_id": "cl_7", "metadata.tags": "a"},
+    "bare_condition": cond("metadata.n", "gte", 2.5),
+    "all_operators": {"AND": [
+        cond("metadata.a", "eq", {"k": [1, 2]}), cond("metadata.b", "ne", None),
+        cond("metadata.n", "gt", 1), cond("metadata.n", "lt", "z"),
+        cond("metadata.n", "lte", -1.5e3), cond("x.y", "in", [1, "a", True, None, [1], {"k": 1}]),
+        cond("x", "nin", ["A", "b"], case_sensitive=True), cond("metadata.tags", "contains", "red"),
+        cond("metadata.t", "starts_with", "re"), cond("metadata.t", "ends_with", "ed"),
+        cond("metadata.t", "regex", "^r[a-z]+$"), cond("metadata.t", "exists", True),
+        cond("metadata.t", "is_null", False), cond("metadata", "text", "red shoes"),
+        cond("internal_metadata.ingestion_status", "eq", "completed")]},
+    "logic": {"OR": [{"metadata.n": 1}, {"NOT": {"metadata.n": 2}},
+                     {"AND": [{"NOT": [{"metadata.x": "y"}, {"case_sensitive": True, "z": "Z"}]}]}],
+              "case_sensitive": True},
+    "system_fields": {"AND": [
+        cond("document_id", "in", ["doc_seed1", "doc_x"]), cond("collection_id", "eq", "col_a"),
+        cond("source_type", "ne", "bucket"), cond("lineage_path", "starts_with", "bkt_"),
+        cond("document_schema_version", "eq", "v1"), cond("root_object_id", "exists", True)]},
+    "timestamps": {"AND": [
+        cond("created_at", "gte", "2025-10-18T10:30:00Z"),
+        cond("updated_at", "in", ["2025-10-18T10:30:00.5+02:00", "2000-02-29t00:00:00z"]),
+        cond("created_at", "exists", True), cond("updated_at", "is_null", False)]},
+    "hostile": {HOSTILE: HOSTILE, "metadata." + HOSTILE: "' OR '1'='1", "$1": "\\'",
+                "a\"b": "--", "OR": [cond("metadata.k'", "regex", "';--"),
+                                      cond("x;y", "text", "'; --")]},
+    "unicode": {"metadata.\u00e9\u65e5": "\U0001F600", "f\u202e": ["\u200b"]},
+    # refused: each a 422
+    "qdrant": {"must": [{"key": "a", "match": {"value": 1}}], "should": []},
+    "mongo": {"metadata.n": {"$gt": 1}},
+    "dynamic": cond("metadata.a", "eq", {"type": "dynamic", "field": "x"}),
+    "bad_operator": cond("metadata.a", "nope", 1),
+    "bad_values": {"AND": [cond("metadata.a", "in", 1), cond("metadata.a", "gt", True),
+                           cond("metadata.a", "exists", "yes"), cond("created_at", "contains", "x"),
+                           cond("created_at", "eq", "yesterday"), cond("metadata.a", "regex", "x" * 1001)]},
+    "bad_fields": {"AND": [cond("vector", "eq", 1), cond("lineage.x", "eq", 1), cond("_x", "eq", 1),
+                           cond("metadata..a", "eq", 1), cond("metadata", "eq", 1),
+                           cond("document_id.x", "eq", 1), cond(7, "eq", 1)]},
+    "deep": {"AND": [{"AND": [{"AND": [{"AND": [{"NOT": {"OR": [{"metadata.n": 1}]}}]}]}]}]},
+    # with the list's members
+    "list_sorted": {"metadata.n": 1, "sort": {"field": "metadata.n", "direction": "desc"},
+                    "search": "red", "limit": 5, "offset": 20},
+    "list_keyset": {"sort": "metadata.n", "after": [1, 2.5, "", 2.5, "doc_x"]},
+    "list_keyset_time": {"sort": "created_at", "after": [1760783400000000, "doc_x"]},
+    "list_group_by": {"group_by": "metadata.flag", "after": [4, 0, "", None], "limit": 2},
+    "list_bad_sort": {"sort": {"field": "lineage"}, "group_by": "vector"},
+    "list_ns_wide": {"collection_ids": ["col_a", HOSTILE, "a\"b"], "sort": "document_id"},
+}
+for name, body in filters.items():
+    write("filter", name, json.dumps(body))
+write("filter", "not_object", "[1]")
+write("filter", "null", "null")
+write("filter", "in_1001", json.dumps(cond("metadata.n", "in", list(range(1001)))))
+write("filter", "nest_17", "".join('{"AND":[' for _ in range(16)) + '{"a":1}' + "]}" * 16)

@@ -8,7 +8,7 @@
 //
 //   node check_live.mjs SRC_DIR BASE_URL KEY NAMESPACE COLLECTION DOC_A DOC_B
 //
-// DOC_A is read, patched and then deleted with Prefer: return=minimal;
+// DOC_A is listed, read, patched and then deleted with Prefer: return=minimal;
 // DOC_B is deleted. DUMP=1 prints each real answer (to take examples from).
 // Prints "ok - ..." / "not ok - ..." lines; exit status 1 when one failed.
 import { readFileSync } from "node:fs";
@@ -208,6 +208,91 @@ await call("the tree, include_document_ids not a boolean", {
 });
 await call("the tree in an unknown namespace", {
   path: "/v1/objects/obj_root1/decomposition-tree", op: TREE, headers: { ...auth, "X-Namespace": "nowhere" }, status: 404,
+});
+
+// the lists: the seed's three documents (none deleted yet), Seed one with
+// tags, created 10:30, 10:31, 10:32
+const LIST = ["/v1/collections/{collection_identifier}/documents/list", "post"];
+const NSLIST = ["/v1/documents/list", "post"];
+const listPath = `/v1/collections/${col}/documents/list`;
+const json = { ...auth, "Content-Type": "application/json" };
+const ids = (j) => JSON.stringify((j.results || []).map((d) => d.document_id));
+await call("list, a filter, a sort, select and totals", {
+  method: "POST", path: listPath + "?include_total=true", op: LIST, headers: json, status: 200,
+  body: { filters: { OR: [{ field: "metadata.tags", operator: "contains", value: "A" }, { "metadata.title": "SEED TWO" }] },
+    sort: { field: "metadata.title", direction: "desc" }, select: ["metadata.title"] },
+  check: (r, j) => (ids(j) === JSON.stringify([docA, "doc_docs1"]) && j.pagination.total === 2 && j.total_documents === 2 &&
+    j.stats?.total_documents === 2 && JSON.stringify(Object.keys(j.results[0]).sort()) === '["collection_id","document_id","metadata"]'
+    ? null : `answer ${JSON.stringify(j).slice(0, 400)}`),
+});
+let firstPage = null;
+await call("list, one per page", {
+  method: "POST", path: listPath + "?limit=1", op: LIST, headers: json, body: {}, status: 200,
+  check: (r, j) => {
+    firstPage = j;
+    return ids(j) === '["doc_docs1"]' && j.pagination.has_more && j.pagination.next_cursor &&
+      j.pagination.page === 1 && j.pagination.next_page ? null : `answer ${JSON.stringify(j).slice(0, 400)}`;
+  },
+});
+await call("list, the next page by cursor (in the body)", {
+  method: "POST", path: listPath + "?limit=1", op: LIST, headers: json, status: 200,
+  body: { cursor: firstPage?.pagination?.next_cursor },
+  check: (r, j) => (ids(j) === JSON.stringify([docA]) && j.pagination.has_more && !("page" in j.pagination)
+    ? null : `answer ${JSON.stringify(j).slice(0, 400)}`),
+});
+await call("list, that cursor with other filters", {
+  method: "POST", path: listPath + "?limit=1", op: LIST, headers: json, status: 422,
+  body: { cursor: firstPage?.pagination?.next_cursor, filters: { "metadata.draft": true } },
+});
+await call("list without a body", {
+  method: "POST", path: listPath, op: LIST, headers: auth, status: 200,
+  check: (r, j) => (j.results?.length === 3 && j.pagination.has_more === false ? null : `answer ${JSON.stringify(j).slice(0, 300)}`),
+});
+await call("list, Prefer: count=planned", {
+  method: "POST", path: listPath + "?limit=1", op: LIST, headers: { ...json, Prefer: "count=planned" }, body: {}, status: 200,
+  check: (r, j) => (r.headers.get("preference-applied") === "count=planned" && Number.isInteger(j.pagination.total)
+    ? null : `Preference-Applied: ${r.headers.get("preference-applied")}, total ${j.pagination.total}`),
+});
+await call("list, grouped", {
+  method: "POST", path: listPath, op: LIST, headers: json, status: 200,
+  body: { group_by: "metadata.draft", select: ["metadata.title"] },
+  check: (r, j) => (JSON.stringify(j.groups?.map((g) => [g.group_key, g.count])) === "[[true,1],[null,2]]" &&
+    j.group_by_field === "metadata.draft" ? null : `answer ${JSON.stringify(j).slice(0, 400)}`),
+});
+await call("list, an unknown operator", {
+  method: "POST", path: listPath, op: LIST, headers: json, status: 422,
+  body: { filters: { field: "metadata.title", operator: "between", value: [1, 2] } },
+});
+await call("list, a Qdrant filter", { method: "POST", path: listPath, op: LIST, headers: json, status: 422, body: { filters: { must: [] } } });
+await call("list, a cursor the server did not issue", { method: "POST", path: listPath + "?cursor=x.y", op: LIST, headers: json, body: {}, status: 422 });
+await call("list, a body that is not an object", { method: "POST", path: listPath, op: LIST, headers: json, body: "[]", status: 422 });
+await call("list, text/plain", { method: "POST", path: listPath, op: LIST, headers: { ...auth, "Content-Type": "text/plain" }, body: "{}", status: 415 });
+await call("list without a key", { method: "POST", path: listPath, op: LIST, headers: { "X-Namespace": ns, "Content-Type": "application/json" }, body: {}, status: 401 });
+await call("list in an unknown collection", {
+  method: "POST", path: "/v1/collections/nope/documents/list", op: LIST, headers: json, body: {}, status: 404,
+});
+await call("list, presigned URLs asked for in the body, presigning not configured", {
+  method: "POST", path: listPath, op: LIST, headers: json, body: { return_url: true }, status: 503,
+});
+await call("GET is not a method of the list", {
+  path: listPath, op: LIST, headers: auth, status: 405,
+  check: (r) => (r.headers.get("allow")?.includes("POST") ? null : `Allow: ${r.headers.get("allow")}`),
+});
+if (process.env.DOCS_READ_KEY)
+  await call("list with a read-only key", {
+    method: "POST", path: listPath + "?limit=1", op: LIST, body: {}, status: 200,
+    headers: { ...json, Authorization: `Bearer ${process.env.DOCS_READ_KEY}` },
+  });
+await call("list across the namespace, one collection by name", {
+  method: "POST", path: "/v1/documents/list?include_total=true", op: NSLIST, headers: json, status: 200,
+  body: { collection_ids: [col], filters: { field: "metadata.title", operator: "starts_with", value: "seed t" } },
+  check: (r, j) => (ids(j) === JSON.stringify([docA, docB]) && j.pagination.total === 2 ? null : `answer ${JSON.stringify(j).slice(0, 400)}`),
+});
+await call("list across the namespace, an unknown collection", {
+  method: "POST", path: "/v1/documents/list", op: NSLIST, headers: json, body: { collection_ids: [col, "nope"] }, status: 404,
+});
+await call("list across the namespace, collection_ids not a list", {
+  method: "POST", path: "/v1/documents/list", op: NSLIST, headers: json, body: { collection_ids: col }, status: 422,
 });
 
 const merge = { ...auth, "Content-Type": "application/merge-patch+json" };

@@ -436,3 +436,31 @@ enum db_status db_aggregate(struct db *db, const char *rid, const unsigned char 
 	found_of(r, out);
 	return DB_OK;
 }
+
+enum db_status db_delete_scoped(struct db *db, const char *rid,
+                                const unsigned char *key_hash, const char *ns,
+                                const char *col, const char *doc, long long if_version,
+                                struct db_scope *out)
+{
+	enum { N = DB_SCOPE_NPARAMS + 1 };
+	const char *values[N];
+	int lengths[N], formats[N];
+	char ver[24];
+	PGresult *r;
+
+	memset(out, 0, sizeof *out);
+	db_scope_params(key_hash, ns, col, doc, values, lengths, formats);
+	snprintf(ver, sizeof ver, "%lld", if_version);
+	values[6] = if_version ? ver : NULL;
+	lengths[6] = formats[6] = 0;
+	static const struct db_stmt del = {
+		"docapi3_delete_doc", "SELECT * FROM public.docapi_delete_doc($1, $2, $3, $4, $5,"
+		" $6, $7)", N, NULL,
+	};
+	enum db_status st = db_call(db, rid, &del, values, lengths, formats, 0,
+	                            PGRES_TUPLES_OK, &r);
+	if (st != DB_OK)
+		return st;
+	db_scope_of(r, out);
+	return DB_OK;
+}

@@ -62,6 +62,16 @@ enum db_status db_reload_doc(struct db *db, const char *rid, long long pk,
 enum db_status db_delete_doc(struct db *db, const char *rid, long long pk,
                              long long version, int *deleted);
 
+/* The whole DELETE in one statement (public.docapi_delete_doc): out gets
+ * the scope; outcome 'W' when the document was deleted (doc.version: the
+ * version deleted), '-' when not: the scope says why, or (document found,
+ * version matching) another writer changed or deleted it meanwhile.
+ * if_version 0: any version. */
+enum db_status db_delete_scoped(struct db *db, const char *rid,
+                                const unsigned char *key_hash, const char *ns,
+                                const char *col, const char *doc, long long if_version,
+                                struct db_scope *out);
+
 /* A create (contract section 8), as public.docapi_create takes it. */
 struct db_create {
 	const char *document_id;       /* the body's, or one docapi made */

@@ -429,29 +429,11 @@ enum h_result h_document_put(struct call *c)
 	return patch_general(c);
 }
 
-enum h_result h_document_delete(struct call *c)
+/* The answer once the DELETE happened: 200 with Mixpeek's body, or 204. */
+static enum h_result reply_deleted(struct call *c)
 {
-	const struct stored_doc *row = &c->scope.doc;
 	struct json_object *o;
-	int deleted = 0;
 
-	if (precondition_or_412(c, row->version))
-		return H_DONE;
-	/* With If-Match, only the version it matched is deleted. */
-	enum db_status st = db_delete_doc(c->db, c->req->request_id, row->pk,
-	                                  c->req->if_match ? row->version : 0,
-	                                  &deleted);
-	if (st != DB_OK)
-		return h_of_db(st);
-	if (!deleted) {  /* changed or deleted since the lookup */
-		if (c->req->if_match)
-			http_error(c->resp, 412, "The document changed; If-Match no "
-			           "longer matches", NULL);
-		else
-			http_error(c->resp, 404, "Document not found",
-			           http_not_found_details("document", c->params[1]));
-		return H_DONE;
-	}
 	if (call_prefers_minimal(c)) {
 		c->resp->status = 204;
 		return H_DONE;
@@ -462,4 +444,64 @@ enum h_result h_document_delete(struct call *c)
 	http_set_json(c->resp, 200, o);
 	json_object_put(o);
 	return H_DONE;
+}
+
+/* A DELETE that found the document but did not delete it: another writer
+ * changed it (If-Match no longer matches) or deleted it first. */
+static enum h_result reply_not_deleted(struct call *c)
+{
+	if (c->req->if_match)
+		http_error(c->resp, 412, "The document changed; If-Match no longer matches", NULL);
+	else
+		http_error(c->resp, 404, "Document not found",
+		           http_not_found_details("document", c->params[1]));
+	return H_DONE;
+}
+
+/* The fused DELETE: one statement that authenticates, resolves and
+ * deletes (when If-Match is absent, `*` or one strong tag). 1 when the
+ * general path must answer instead (nothing done). */
+static int delete_fused(struct call *c, enum h_result *res)
+{
+	const struct request *req = c->req;
+	long long ifv = if_match_version(req->if_match);
+
+	if (ifv < 0 || req->if_none_match)
+		return 1;
+	enum db_status st = db_delete_scoped(c->db, req->request_id, c->key_hash,
+	                                     call_namespace(c), c->params[0], c->params[1],
+	                                     ifv, &c->scope);
+	*res = st == DB_OK ? H_DONE : h_of_db(st);
+	if (st != DB_OK || call_refuse_scope(c) || call_refuse_missing(c))
+		return 0;
+	if (c->scope.outcome == 'W')
+		*res = reply_deleted(c);
+	else if (!precondition_or_412(c, c->scope.doc.version))
+		*res = reply_not_deleted(c);
+	return 0;
+}
+
+enum h_result h_document_delete(struct call *c)
+{
+	const struct stored_doc *row;
+	enum h_result r = H_DONE;
+	int deleted = 0, answered = 0;
+
+	if (!c->scope_resolved) {
+		if (!delete_fused(c, &r))
+			return r;
+		r = call_resolve(c, &answered);
+		if (r != H_DONE || answered)
+			return r;
+	}
+	row = &c->scope.doc;
+	if (precondition_or_412(c, row->version))
+		return H_DONE;
+	/* With If-Match, only the version it matched is deleted. */
+	enum db_status st = db_delete_doc(c->db, c->req->request_id, row->pk,
+	                                  c->req->if_match ? row->version : 0,
+	                                  &deleted);
+	if (st != DB_OK)
+		return h_of_db(st);
+	return deleted ? reply_deleted(c) : reply_not_deleted(c);
 }

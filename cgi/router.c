@@ -19,7 +19,7 @@ static const struct route routes[] = {
 	  R_AUTH | R_NAMESPACE | R_WRITE | R_BODY_JSON | R_COLLECTION |
 	  R_DOCUMENT | R_DOC_QUERY, doc_patch_check_syntax },
 	{ HTTP_DELETE, "/v1/collections/{}/documents/{}", h_document_delete,
-	  R_AUTH | R_NAMESPACE | R_WRITE | R_COLLECTION | R_DOCUMENT, NULL },
+	  R_AUTH | R_NAMESPACE | R_WRITE | R_COLLECTION | R_DOCUMENT | R_FUSED, NULL },
 	{ HTTP_POST, "/v1/collections/{}/documents", h_document_create,
 	  R_AUTH | R_NAMESPACE | R_WRITE | R_BODY_JSON | R_COLLECTION |
 	  R_DOC_QUERY | R_FUSED, NULL },

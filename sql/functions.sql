@@ -295,6 +295,41 @@ BEGIN
 END
 $$;
 
+-- DELETE of one document in one call: authenticates (write role),
+-- resolves the path and deletes the document if it has version
+-- p_if_version (NULL: any). Outcome 'W' deleted (version: the version
+-- deleted); otherwise the scope row says why not (no such document, or
+-- the version it has).
+CREATE FUNCTION public.docapi_delete_doc(p_key bytea, p_ns_id text,
+    p_ns_name text, p_col_id text, p_col_name text, p_doc_id text,
+    p_if_version bigint)
+RETURNS SETOF public.docapi_row LANGUAGE plpgsql AS $$
+DECLARE
+  r public.docapi_row;
+  v bigint;
+BEGIN
+  SELECT * INTO r FROM public.docapi_scope(p_key, p_ns_id, p_ns_name, p_col_id,
+                                           p_col_name, p_doc_id);
+  IF NOT FOUND THEN
+    RETURN;  -- no such key
+  END IF;
+  IF r.id IS NULL OR NOT r.key_valid OR NOT r.ns_allowed
+     OR r.role NOT IN ('write', 'admin')
+     OR (p_if_version IS NOT NULL AND r.version <> p_if_version) THEN
+    RETURN NEXT r;
+    RETURN;
+  END IF;
+  DELETE FROM public.documents d
+   WHERE d.id = r.id AND (p_if_version IS NULL OR d.version = p_if_version)
+  RETURNING d.version INTO v;
+  IF FOUND THEN  -- else deleted or changed since the read: outcome '-'
+    r.outcome := 'W';
+    r.version := v;
+  END IF;
+  RETURN NEXT r;
+END
+$$;
+
 -- Create (contract section 8), in one call and one transaction:
 -- authenticates (write role), resolves the collection, checks that the
 -- body's collection_id names it, claims the Idempotency-Key (NULL: none),
@@ -413,7 +448,7 @@ CREATE TYPE public.docapi_found AS (
 
 -- The change feed of a collection (contract section 14): the documents
 -- and tombstones with seq > since, in seq order, at most p_limit. Takes
--- the collection's feed lock exclusively first (see docapi_t_feed_lock),
+-- the collection's feed lock exclusively first (see docapi_t_feed_key),
 -- so every seq it can miss is larger than the last one it returns.
 CREATE FUNCTION public.docapi_changes(p_key bytea, p_ns_id text,
     p_ns_name text, p_col_id text, p_col_name text, p_since bigint,
@@ -433,7 +468,7 @@ BEGIN
     RETURN NEXT r;
     RETURN;
   END IF;
-  PERFORM public.docapi_t_feed_lock(v_col, true);
+  PERFORM pg_advisory_xact_lock(1685021539, public.docapi_t_feed_key(v_col));
   -- A new statement: its snapshot holds every writer that ended before
   -- the lock was granted.
   SELECT json_agg(json_build_object('seq', x.seq, 'document_id', x.document_id,
@@ -443,13 +478,17 @@ BEGIN
          count(*) > p_limit
     INTO r.found, r.last_seq, r.has_more
     FROM (SELECT u.*, row_number() OVER (ORDER BY u.seq) AS n
-            FROM (SELECT d.seq, d.document_id, false AS deleted, d.version
-                    FROM public.documents d
-                   WHERE d.col_pk = v_col AND d.seq > p_since
+            FROM ((SELECT d.seq, d.document_id, false AS deleted, d.version
+                     FROM public.documents d
+                    WHERE d.col_pk = v_col AND d.seq > p_since
+                    ORDER BY d.seq LIMIT p_limit + 1)
                   UNION ALL
-                  SELECT t.seq, t.document_id, true, t.version
-                    FROM public.document_tombstones t
-                   WHERE t.col_pk = v_col AND t.seq > p_since
+                  -- each side limited by itself: the index reads stop at
+                  -- the page, instead of sorting every later change
+                  (SELECT t.seq, t.document_id, true, t.version
+                     FROM public.document_tombstones t
+                    WHERE t.col_pk = v_col AND t.seq > p_since
+                    ORDER BY t.seq LIMIT p_limit + 1)
                    ORDER BY 1
                    LIMIT p_limit + 1) u) x;
   r.outcome := 'W';

@@ -317,33 +317,70 @@ def list_sort_on_nested_fields_with_ties():
             if bad is not None else None))
 
 
+def big_collection():
+    """10,000 documents of their own, for walks while others write."""
+    if "big" in LIST_COL:
+        return LIST_COL["big"]
+    name = "big" + fresh_id()[5:12].lower()
+    cid = admin("create-collection", "--namespace", SEED["ns_prod"], name).strip()
+    rnd = random.Random(10000)
+    with tempfile.NamedTemporaryFile("w", suffix=".ndjson", dir=STACK_TMP or None,
+                                     delete=False) as f:
+        for i in range(10000):
+            d = gen_doc(i, rnd)
+            d["document_id"] = "doc_b%05d" % i
+            f.write(json.dumps(d) + "\n")
+        fname = f.name
+    try:
+        eq(admin("import", "--collection", cid, fname).strip(), "10000", "imported")
+    finally:
+        os.unlink(fname)
+    LIST_COL["big"] = cid
+    return cid
+
+
 @test
 def list_cursor_walk_under_concurrent_writers():
-    col = list_collection()
+    cid = big_collection()
+    original = {"doc_b%05d" % i for i in range(10000)}
     stop = [False]
     made = []
 
     def writer():
         rnd = random.Random(3)
         while not stop[0]:
-            d = expect_ok(create({"collection_id": col["id"], "metadata": {"n": rnd.randint(0, 9)}},
-                                 col=col["id"]))
+            d = expect_ok(create({"collection_id": cid, "metadata": {"n": rnd.randint(0, 9)}},
+                                 col=cid))
             made.append(d["document_id"])
             if len(made) % 3 == 0:
-                expect_ok(api("DELETE", made.pop(0), col=col["id"]))
+                expect_ok(api("DELETE", made.pop(0), col=cid))
 
-    t = threading.Thread(target=writer)
-    t.start()
-    try:
-        ids = all_ids({"sort": {"field": "document_id"}}, page=97)
-    finally:
-        stop[0] = True
-        t.join()
-    eq(len(ids), len(set(ids)), "no document twice while others write")
-    missing = set(col["docs"]) - set(ids)
-    eq(sorted(missing)[:5], [], "documents that existed throughout are all listed")
+    for sort in ({"field": "document_id"}, None):  # a field, then the default order
+        stop[0] = False
+        t = threading.Thread(target=writer)
+        t.start()
+        try:
+            got, cursor = [], None
+            while True:
+                body = {"limit": 500}
+                if sort:
+                    body["sort"] = sort
+                if cursor:
+                    body["cursor"] = cursor
+                r = expect_ok(list_docs(body, col=cid))
+                got += [d["document_id"] for d in r["results"]]
+                cursor = r["pagination"].get("next_cursor")
+                if not r["pagination"]["has_more"]:
+                    break
+        finally:
+            stop[0] = True
+            t.join()
+        eq(len(got), len(set(got)), "no document twice while others write (%s)" % sort)
+        eq(sorted(original - set(got))[:5], [],
+           "every document that existed throughout is listed (%s)" % sort)
+        check(len(made) > 0, "the writer wrote during the walk")
     for d in made:
-        api("DELETE", d, col=col["id"])
+        api("DELETE", d, col=cid)
 
 
 @test

@@ -113,6 +113,7 @@ static const struct option options[] = {
 	{ "method_override", OPT_LONG, OFF(method_override), "0", 0, 1, NULL },
 	{ "idempotency_ttl", OPT_LONG, OFF(idempotency_ttl), "86400", 1, 30L * 86400, NULL },
 	{ "cursor_secret", OPT_STRING, OFF(cursor_secret), NULL, 0, 0, NULL },
+	{ "require_filters", OPT_CHOICE, OFF(require_filters), "true", 0, 0, "true|false" },
 	{ "text_search_config", OPT_STRING, OFF(text_search_config), "english", 0, 0, NULL },
 	{ "default_schema_version", OPT_CHOICE, OFF(default_schema_version), "v2", 0, 0, "v1|v2" },
 	{ "s3_region", OPT_STRING, OFF(s3_region), "us-east-1", 0, 0, NULL },

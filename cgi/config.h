@@ -38,6 +38,7 @@ struct config {
 	long idempotency_ttl;    /* seconds an Idempotency-Key is remembered (create) */
 	char *default_schema_version;  /* "v1" | "v2": a create's default */
 	char *text_search_config; /* PostgreSQL text search configuration of `text` and `search` */
+	char *require_filters;   /* "true" | "false": a bulk update without filters is a 422 */
 	char *cursor_secret;     /* HMAC key of cursors; NULL: the database's (docapi_settings) */
 	/* Presigning (contract section 5). */
 	char *s3_region;

@@ -423,7 +423,7 @@ enum db_status db_list_estimate(struct db *db, const char *rid,
 	return st;
 }
 
-enum db_status db_aggregate(struct db *db, const char *rid, const unsigned char *key_hash,
+enum db_status db_run_found(struct db *db, const char *rid, const unsigned char *key_hash,
                             const char *ns, const char *col, const struct filter_sql *q,
                             struct db_found *out)
 {

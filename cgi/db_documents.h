@@ -175,10 +175,12 @@ enum db_status db_list_estimate(struct db *db, const char *rid,
                                 const char *col, const struct filter_sql *q,
                                 long long *rows);
 
-/* An aggregate: q is the statement aggregate.c built. out->found is
- * {"results", "total_groups"}, last_seq the documents matched, has_more
- * whether groups were cut. */
-enum db_status db_aggregate(struct db *db, const char *rid, const unsigned char *key_hash,
+/* A statement built for this request (aggregate.c, bulk.c) whose one
+ * row has the columns of public.docapi_found, run with the scope's
+ * parameters then q's. An aggregate's found is {"results",
+ * "total_groups"}, last_seq the documents matched, has_more whether
+ * groups were cut; a bulk update's: see bulk.h. */
+enum db_status db_run_found(struct db *db, const char *rid, const unsigned char *key_hash,
                             const char *ns, const char *col, const struct filter_sql *q,
                             struct db_found *out);
 

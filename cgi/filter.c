@@ -47,7 +47,7 @@ void filter_free(struct filter_sql *f)
 int filter_param(struct filter_sql *f, const char *text)
 {
 	f->params = xrealloc(f->params, (size_t)(f->nparams + 1) * sizeof *f->params);
-	f->params[f->nparams] = xstrdup(text);
+	f->params[f->nparams] = text ? xstrdup(text) : NULL;
 	return f->first + f->nparams++;
 }
 
@@ -606,15 +606,18 @@ static void condition_node(struct ctx *x, struct buf *b, struct json_object *o, 
 static void list_node(struct ctx *x, struct buf *b, const char *key,
                       struct json_object *list, int depth, int ci, const char *path)
 {
-	char sub[256];
+	/* the path of a member: never cut short (a fixed buffer cut long
+	 * keys, and with them a UTF-8 sequence, out of the 422's loc) */
+	struct buf sub = { 0 };
 	int is_not = !strcmp(key, "NOT"), is_or = !strcmp(key, "OR");
 	size_t n;
 
 	if (is_not && json_object_is_type(list, json_type_object)) {
-		snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", key);
+		buf_printf(&sub, "%s%s%s", path, *path ? "." : "", key);
 		buf_puts(b, "NOT (");
-		node(x, b, list, depth + 1, ci, sub);
+		node(x, b, list, depth + 1, ci, sub.data);
 		buf_putc(b, ')');
+		buf_free(&sub);
 		return;
 	}
 	if (!json_object_is_type(list, json_type_array)) {
@@ -625,15 +628,17 @@ static void list_node(struct ctx *x, struct buf *b, const char *key,
 	buf_puts(b, is_not ? "NOT (FALSE" : is_or ? "(FALSE" : "(TRUE");
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *m = json_object_array_get_idx(list, i);
-		snprintf(sub, sizeof sub, "%s%s%s.%zu", path, *path ? "." : "", key, i);
+		buf_reset(&sub);
+		buf_printf(&sub, "%s%s%s.%zu", path, *path ? "." : "", key, i);
 		if (!json_object_is_type(m, json_type_object)) {
-			problem(x, sub, NULL, "must be an object", "type_error.dict");
+			problem(x, sub.data, NULL, "must be an object", "type_error.dict");
 			continue;
 		}
 		buf_puts(b, is_not || is_or ? " OR " : " AND ");
-		node(x, b, m, depth + 1, ci, sub);
+		node(x, b, m, depth + 1, ci, sub.data);
 	}
 	buf_putc(b, ')');
+	buf_free(&sub);
 }
 
 /* A LogicalOperator or a condition. */
@@ -689,9 +694,10 @@ static void node(struct ctx *x, struct buf *b, struct json_object *o, int depth,
 				problem(x, NULL, NULL, "more than 256 conditions", "value_error.filter");
 			continue;
 		}
-		char sub[256];
-		snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", k);
-		condition(x, b, k, OP_EQ, val, ci, sub);
+		struct buf sub = { 0 };
+		buf_printf(&sub, "%s%s%s", path, *path ? "." : "", k);
+		condition(x, b, k, OP_EQ, val, ci, sub.data);
+		buf_free(&sub);
 	}
 	buf_putc(b, ')');
 }

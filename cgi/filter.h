@@ -46,7 +46,7 @@ int filter_compile(struct filter_sql *f, struct json_object *filters,
                    const char *ts_config, struct verrs *v, const char *loc0,
                    const char *loc1);
 
-/* Appends a parameter (copied); returns its $ number. */
+/* Appends a parameter (copied; NULL: SQL NULL); returns its $ number. */
 int filter_param(struct filter_sql *f, const char *text);
 
 /* The SQL expression (jsonb, or timestamptz for created_at/updated_at:

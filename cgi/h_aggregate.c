@@ -26,10 +26,10 @@ enum h_result h_aggregate(struct call *c)
 		goto cleanup;
 	}
 	struct db *db = c->db_read;
-	enum db_status st = db_aggregate(db, c->req->request_id, c->key_hash, call_namespace(c),
+	enum db_status st = db_run_found(db, c->req->request_id, c->key_hash, call_namespace(c),
 	                                 c->params[0], &f, &out);
 	if (st == DB_UNAVAILABLE && db != c->db)
-		st = db_aggregate(c->db, c->req->request_id, c->key_hash, call_namespace(c),
+		st = db_run_found(c->db, c->req->request_id, c->key_hash, call_namespace(c),
 		                  c->params[0], &f, &out);
 	if (st != DB_OK) {
 		r = h_of_db(st);

@@ -104,5 +104,6 @@ enum h_result h_object_documents(struct call *c);
 enum h_result h_object_tree(struct call *c);
 enum h_result h_list(struct call *c);
 enum h_result h_aggregate(struct call *c);
+enum h_result h_bulk(struct call *c);
 
 #endif

@@ -26,6 +26,8 @@ static const struct route routes[] = {
 	{ HTTP_POST, "/v1/collections/{}/documents/list", h_list,
 	  R_AUTH | R_NAMESPACE | R_BODY_JSON | R_BODY_OPTIONAL | R_COLLECTION |
 	  R_DOC_QUERY | R_FUSED, NULL },
+	{ HTTP_PATCH, "/v1/collections/{}/documents/bulk", h_bulk,
+	  R_AUTH | R_NAMESPACE | R_WRITE | R_BODY_JSON | R_COLLECTION | R_FUSED, NULL },
 	{ HTTP_POST, "/v1/collections/{}/documents/aggregate", h_aggregate,
 	  R_AUTH | R_NAMESPACE | R_BODY_JSON | R_COLLECTION | R_FUSED, NULL },
 	{ HTTP_GET, "/v1/collections/{}/documents/changes", h_changes,

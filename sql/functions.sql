@@ -816,3 +816,58 @@ EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
   RETURN NULL;
 END
 $$;
+
+-- update_data's dotted paths (contract section 11) applied to a jsonb
+-- object, in order: each {"p": [keys], "v": value} sets that path,
+-- creating objects on the way; {"p": [...], "rm": true} removes it.
+-- p_flat (the flat fields): a path whose first key does not hold an
+-- object there names a flat field literally ("a.b"). NULL when a path
+-- goes through something that is not an object (the item's error).
+CREATE FUNCTION public.docapi_apply_paths(p jsonb, p_paths jsonb, p_flat boolean)
+RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+  e jsonb;
+  path text[];
+  cur jsonb;
+  n integer;
+BEGIN
+  IF p_paths IS NULL THEN
+    RETURN p;
+  END IF;
+  FOR e IN SELECT x FROM jsonb_array_elements(p_paths) x LOOP
+    path := ARRAY(SELECT jsonb_array_elements_text(e -> 'p'));
+    n := array_length(path, 1);
+    IF p_flat AND jsonb_typeof(p -> path[1]) IS DISTINCT FROM 'object' THEN
+      IF e ? 'rm' THEN
+        p := p - array_to_string(path, '.');
+      ELSE
+        p := p || jsonb_build_object(array_to_string(path, '.'), e -> 'v');
+      END IF;
+      CONTINUE;
+    END IF;
+    FOR i IN 1..n - 1 LOOP
+      cur := p #> path[1:i];
+      IF cur IS NULL THEN
+        EXIT WHEN e ? 'rm';  -- nothing there to remove
+        p := jsonb_set(p, path[1:i], '{}'::jsonb, true);
+      ELSIF jsonb_typeof(cur) <> 'object' THEN
+        RETURN NULL;
+      END IF;
+    END LOOP;
+    IF e ? 'rm' THEN
+      p := p #- path;
+    ELSE
+      p := jsonb_set(p, path, e -> 'v', true);
+    END IF;
+  END LOOP;
+  RETURN p;
+END
+$$;
+
+-- Whether a value nests more than p_levels containers deep (the limit a
+-- written member keeps, as docapi_patch checks it).
+CREATE FUNCTION public.docapi_nests_deeper(p jsonb, p_levels integer)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+  SELECT jsonb_path_exists(p, ('strict $.**{' || p_levels ||
+         '} ? (@.type() == "object" || @.type() == "array")')::jsonpath)
+$$;

@@ -1,0 +1,105 @@
+/* update_data.c - see update_data.h. */
+#include "update_data.h"
+#include "doc.h"
+#include "doc_check.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define JSON_COMPACT (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+static const char *text_of(struct json_object *o)
+{
+	return o ? json_object_to_json_string_ext(o, JSON_COMPACT) : NULL;
+}
+
+/* Appends {"p": [segments of key], "v": val} (or "rm" for null) to list. */
+static void add_path(struct json_object **list, const char *key, struct json_object *val)
+{
+	struct json_object *e = json_object_new_object(), *p = json_object_new_array();
+
+	for (const char *s = key; *s;) {
+		size_t n = strcspn(s, ".");
+		json_object_array_add(p, json_object_new_string_len(s, (int)n));
+		s += n + (s[n] == '.');
+	}
+	json_object_object_add(e, "p", p);
+	if (!val || json_object_is_type(val, json_type_null))
+		json_object_object_add(e, "rm", json_object_new_boolean(1));
+	else
+		json_object_object_add(e, "v", json_object_get(val));
+	if (!*list)
+		*list = json_object_new_array();
+	json_object_array_add(*list, e);
+}
+
+/* A dotted key with no empty segment. */
+static int is_path(const char *k)
+{
+	size_t n = strlen(k);
+	return strchr(k, '.') && k[0] != '.' && k[n - 1] != '.' && !strstr(k, "..");
+}
+
+int update_data_split(struct update_data *u, struct json_object *ud, struct verrs *v)
+{
+	int before = verr_count(v);
+
+	memset(u, 0, sizeof *u);
+	if (!json_object_is_type(ud, json_type_object)) {
+		verr_add(v, "must be an object", "type_error.dict", "body", "update_data", NULL, NULL);
+		return verr_count(v) - before;
+	}
+	json_object_object_foreach(ud, k, val) {
+		if (!strcmp(k, "presigned_url") || !strcmp(k, "presigned_urls") || !strcmp(k, "_vectors"))
+			continue;
+		if (!strcmp(k, "metadata")) {
+			if (!json_object_is_type(val, json_type_object))
+				verr_add(v, "must be an object", "type_error.dict", "body", "update_data",
+				         "metadata", NULL);
+			else
+				u->meta = json_object_get(val);
+			continue;
+		}
+		if (!strcmp(k, "document_blobs")) {
+			doc_check_blobs(val, v);
+			if (verr_count(v) == before)
+				u->canon_blobs = doc_canonical_blobs(val);
+			continue;
+		}
+		if (!strncmp(k, "metadata.", 9) && is_path(k)) {
+			add_path(&u->mpaths, k + 9, val);
+			continue;
+		}
+		char first[256];
+		size_t n = strcspn(k, ".");
+		snprintf(first, sizeof first, "%.*s", (int)(n < 255 ? n : 255), k);
+		if (doc_is_reserved(first)) {  /* a read-only field, or a path into one */
+			if (!u->read_only)
+				u->read_only = k;
+			continue;
+		}
+		if (is_path(k)) {  /* into a flat field, if it holds an object (per document) */
+			add_path(&u->fpaths, k, val);
+			continue;
+		}
+		if (!u->fields)
+			u->fields = json_object_new_object();
+		json_object_object_add(u->fields, k, json_object_get(val));
+	}
+	u->meta_patch = text_of(u->meta);
+	u->fields_patch = text_of(u->fields);
+	u->meta_paths = text_of(u->mpaths);
+	u->field_paths = text_of(u->fpaths);
+	u->blobs = text_of(u->canon_blobs);
+	return verr_count(v) - before;
+}
+
+void update_data_clear(struct update_data *u)
+{
+	json_object_put(u->meta);
+	json_object_put(u->fields);
+	json_object_put(u->mpaths);
+	json_object_put(u->fpaths);
+	json_object_put(u->canon_blobs);
+	memset(u, 0, sizeof *u);
+}

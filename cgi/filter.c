@@ -442,7 +442,10 @@ static void condition(struct ctx *x, struct buf *b, const char *name, enum op op
 		buf_putc(b, ')');
 		goto done;
 	}
-	buf_puts(b, "coalesce((");
+	/* Every condition below is TRUE or FALSE, never NULL (NOT must work),
+	 * and is written bare so that the planner sees containment (GIN) and
+	 * can estimate it: only `text` needs a coalesce. */
+	buf_putc(b, '(');
 	switch (op) {
 	case OP_EQ:
 	case OP_NE:
@@ -531,14 +534,15 @@ static void condition(struct ctx *x, struct buf *b, const char *name, enum op op
 		}
 		if (!x->ts_param)
 			x->ts_param = filter_param(x->f, x->ts_config);
-		buf_printf(b, "jsonb_to_tsvector($%d::regconfig, %s, '[\"string\"]') @@ "
-		           "websearch_to_tsquery($%d::regconfig, $%d::text)", x->ts_param, expr_of(x->f, &fd),
-		           x->ts_param, filter_param(x->f, json_object_get_string(val)));
+		buf_printf(b, "coalesce(jsonb_to_tsvector($%d::regconfig, %s, '[\"string\"]') @@ "
+		           "websearch_to_tsquery($%d::regconfig, $%d::text), FALSE)", x->ts_param,
+		           expr_of(x->f, &fd), x->ts_param,
+		           filter_param(x->f, json_object_get_string(val)));
 		break;
 	case OP_NONE:
 		break;
 	}
-	buf_puts(b, "), FALSE)");
+	buf_putc(b, ')');
 done:
 	if (verr_count(x->v)) {  /* keep the SQL meaningful only when valid */
 		b->len = mark;

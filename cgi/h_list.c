@@ -575,8 +575,15 @@ static enum h_result reply(struct call *c, const struct list_req *lr, const stru
 		buf_printf(b, ",\"group_by_field\":%s", json_object_to_json_string_ext(g, JSON_COMPACT));
 		json_object_put(g);
 	}
-	if (lr->q.count && l->by_collection)
-		buf_printf(b, ",\"total_documents\":%lld,\"stats\":%s", l->total, l->by_collection);
+	if (lr->q.count && l->by_collection) {
+		/* grouped: the total counts groups, total_documents documents */
+		long long docs = l->total;
+		struct json_object *st = lr->q.group_by ? json_tokener_parse(l->by_collection) : NULL, *td;
+		if (json_object_object_get_ex(st, "total_documents", &td))
+			docs = json_object_get_int64(td);
+		json_object_put(st);
+		buf_printf(b, ",\"total_documents\":%lld,\"stats\":%s", docs, l->by_collection);
+	}
 	else if (lr->planned)  /* an estimate: no stats, which would need the rows */
 		buf_printf(b, ",\"total_documents\":%lld", total);
 	buf_putc(b, '}');

@@ -112,23 +112,31 @@ static int grouped_tail(struct filter_sql *f, struct buf *sql, const struct list
 
 /* The keyset condition after position p (checked against the order's
  * shape); 0, or -1 when p does not fit. */
-static int keyset(struct filter_sql *f, struct buf *b, int is_time, int desc,
+static int keyset(struct filter_sql *f, struct buf *b, int is_time, int desc, int ns_wide,
                   struct json_object *p)
 {
 	const char *cmp = desc ? "<" : ">";
 	size_t n = json_object_array_length(p);
-	struct json_object *doc = json_object_array_get_idx(p, n - 1);
+	/* ns_wide: the collection breaks ties of one id in two collections */
+	struct json_object *col = ns_wide ? json_object_array_get_idx(p, n - 1) : NULL;
+	struct json_object *doc = json_object_array_get_idx(p, n - 1 - (ns_wide != 0));
+	char tail[64] = "";
 
-	if (!json_object_is_type(doc, json_type_string))
+	if (n < 2 || !json_object_is_type(doc, json_type_string) ||
+	    (ns_wide && !json_object_is_type(col, json_type_string)))
 		return -1;
+	n -= ns_wide != 0;
 	if (is_time) {
 		struct json_object *us = json_object_array_get_idx(p, 0);
 		if (n != 2 || !json_object_is_type(us, json_type_int))
 			return -1;
-		buf_printf(b, " AND (m.k1, m.document_id) %s ('epoch'::timestamptz + $%d::bigint"
-		           " * interval '1 microsecond', $%d::text)", cmp,
-		           filter_param(f, json_object_to_json_string(us)),
-		           filter_param(f, json_object_get_string(doc)));
+		int pu = filter_param(f, json_object_to_json_string(us));
+		int pd = filter_param(f, json_object_get_string(doc));
+		if (ns_wide)
+			snprintf(tail, sizeof tail, ", $%d::text", filter_param(f, json_object_get_string(col)));
+		buf_printf(b, " AND (m.k1, m.document_id%s) %s ('epoch'::timestamptz + $%d::bigint"
+		           " * interval '1 microsecond', $%d::text%s)", ns_wide ? ", m.m_col_id" : "",
+		           cmp, pu, pd, tail);
 		return 0;
 	}
 	struct json_object *rank = json_object_array_get_idx(p, 0);
@@ -144,9 +152,27 @@ static int keyset(struct filter_sql *f, struct buf *b, int is_time, int desc,
 	int p3 = filter_param(f, json_object_get_string(str));
 	int p4 = filter_param(f, json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
 	int p5 = filter_param(f, json_object_get_string(doc));
-	buf_printf(b, " AND (m.k1, m.k2, m.k3, m.k4, m.document_id) %s ($%d::int, $%d::numeric,"
-	           " $%d::text, $%d::jsonb, $%d::text)", cmp, p1, p2, p3, p4, p5);
+	if (ns_wide)
+		snprintf(tail, sizeof tail, ", $%d::text", filter_param(f, json_object_get_string(col)));
+	buf_printf(b, " AND (m.k1, m.k2, m.k3, m.k4, m.document_id%s) %s ($%d::int, $%d::numeric,"
+	           " $%d::text, $%d::jsonb, $%d::text%s)", ns_wide ? ", m.m_col_id" : "", cmp,
+	           p1, p2, p3, p4, p5, tail);
 	return 0;
+}
+
+/* The list's order by the sort keys of prefix (m. or p.), document_id,
+ * and, across collections, the collection. */
+static void order_by(struct buf *b, const char *prefix, int is_time, int ns_wide,
+                     const char *dir)
+{
+	if (is_time)
+		buf_printf(b, "%sk1%s", prefix, dir);
+	else
+		buf_printf(b, "%sk1%s, %sk2%s, %sk3%s, %sk4%s", prefix, dir, prefix, dir, prefix, dir,
+		           prefix, dir);
+	buf_printf(b, ", %sdocument_id%s", prefix, dir);
+	if (ns_wide)
+		buf_printf(b, ", %sm_col_id%s", prefix, dir);
 }
 
 int list_query_build(struct filter_sql *f, const struct list_query *q,
@@ -189,14 +215,17 @@ int list_query_build(struct filter_sql *f, const struct list_query *q,
 		json_sort_keys(&sql, g.data, 'g');
 		buf_free(&g);
 	}
+	/* The collection (namespace) as a value, not a join: then the
+	 * planner can read the (col_pk, created_at, document_id) index in
+	 * order and stop at the page. */
 	if (q->ns_wide)
-		buf_puts(&sql, " FROM s JOIN public.collections c ON c.ns_pk = s.ns_pk"
-		         " JOIN public.documents d ON d.col_pk = c.id"
-		         " WHERE s.key_valid AND s.ns_allowed AND s.col_id IS NULL AND ");
+		buf_puts(&sql, " FROM public.documents d JOIN public.collections c ON c.id = d.col_pk"
+		         " WHERE c.ns_pk = (SELECT s.ns_pk FROM s WHERE s.key_valid AND s.ns_allowed"
+		         " AND s.col_id IS NULL) AND ");
 	else
-		buf_puts(&sql, " FROM s JOIN public.documents d ON d.col_pk = s.col_pk"
-		         " JOIN public.collections c ON c.id = d.col_pk"
-		         " WHERE s.key_valid AND s.ns_allowed AND ");
+		buf_puts(&sql, " FROM public.documents d JOIN public.collections c ON c.id = d.col_pk"
+		         " WHERE d.col_pk = (SELECT s.col_pk FROM s WHERE s.key_valid AND s.ns_allowed)"
+		         " AND ");
 	if (q->ns_wide && q->cols)
 		buf_printf(&sql, "(c.col_id = ANY ($%d::text[]) OR c.name = ANY ($%d::text[])) AND ",
 		           pcols, pcols);
@@ -214,22 +243,19 @@ int list_query_build(struct filter_sql *f, const struct list_query *q,
 		                           : " SELECT 1 FROM m");
 		goto built;
 	}
-	struct buf order = { 0 };
-	if (is_time)
-		buf_printf(&order, "m.k1%s, m.document_id%s", dir, dir);
-	else
-		buf_printf(&order, "m.k1%s, m.k2%s, m.k3%s, m.k4%s, m.document_id%s", dir, dir, dir,
-		           dir, dir);
+	struct buf order = { 0 }, porder = { 0 };
+	order_by(&order, "m.", is_time, q->ns_wide, dir);
+	order_by(&porder, "p.", is_time, q->ns_wide, dir);
 	if (q->group_by) {
 		if (grouped_tail(f, &sql, q, order.data) != 0)
 			verr_add(v, "invalid cursor", "value_error.cursor", "query", "cursor", NULL, NULL);
 		buf_free(&order);
+		buf_free(&porder);
 		goto built;
 	}
 	/* page: after the position, in order, limit + 1 (is there more?) */
-	buf_puts(&sql, ", page AS (SELECT m.*, row_number() OVER (ORDER BY ");
-	buf_printf(&sql, "%s) AS rn FROM m WHERE TRUE", order.data);
-	if (q->after && keyset(f, &sql, is_time, q->desc, q->after) != 0)
+	buf_puts(&sql, ", page AS (SELECT m.* FROM m WHERE TRUE");
+	if (q->after && keyset(f, &sql, is_time, q->desc, q->ns_wide, q->after) != 0)
 		verr_add(v, "invalid cursor", "value_error.cursor", "query", "cursor", NULL, NULL);
 	char lim[24], off[24];
 	snprintf(lim, sizeof lim, "%lld", q->limit + 1);
@@ -252,12 +278,15 @@ int list_query_build(struct filter_sql *f, const struct list_query *q,
 	         " p.version, p.sys, p.metadata, p.document_blobs, p.fields, p.vector,"
 	         " p.vector_names, " TS("p.created_at") ", " TS("p.updated_at") ", p.document_id, ");
 	if (is_time)
-		buf_puts(&sql, "json_build_array((extract(epoch FROM p.k1) * 1000000)::bigint,"
-		         " p.document_id)::text");
+		buf_printf(&sql, "json_build_array((extract(epoch FROM p.k1) * 1000000)::bigint,"
+		           " p.document_id%s)::text", q->ns_wide ? ", p.m_col_id" : "");
 	else
-		buf_puts(&sql, "json_build_array(p.k1, p.k2, p.k3, p.k4, p.document_id)::text");
-	buf_printf(&sql, ", p.rn, %s FROM page p ORDER BY ord",
-	           q->with_vectors ? "p.vectors" : "NULL");
+		buf_printf(&sql, "json_build_array(p.k1, p.k2, p.k3, p.k4, p.document_id%s)::text",
+		           q->ns_wide ? ", p.m_col_id" : "");
+	/* the page is small: numbering it here sorts only the page */
+	buf_printf(&sql, ", row_number() OVER (ORDER BY %s), %s FROM page p ORDER BY ord",
+	           porder.data, q->with_vectors ? "p.vectors" : "NULL");
+	buf_free(&porder);
 built:
 	/* f->sql becomes the whole statement */
 	buf_reset(&f->sql);

@@ -301,7 +301,7 @@ static void check_body(struct call *c, const struct route *r, struct verrs *v,
 	}
 	if (l->status)
 		return;
-	if ((r->flags & R_BODY_OPTIONAL) && !req->has_body && !req->content_type) {
+	if ((r->flags & R_BODY_OPTIONAL) && req->body.len == 0) {  /* no body: {} */
 		c->body_kind = BODY_MERGE_PATCH;
 		c->body = json_object_new_object();
 		return;

@@ -272,6 +272,10 @@ def list_default_order_offset_pages_and_totals():
     eq(len(expect_ok(list_docs({"limit": 5}, query="limit=3"))["results"]), 3, "query limit wins")
     eq(len(expect_ok(list_docs({"page_size": 4}))["results"]), 4, "page_size")
     eq(len(expect_ok(list_docs(""))["results"]), 10, "no body: 10 documents")
+    h = [("Authorization", "Bearer " + SEED["key_read"]), ("X-Namespace", NS),
+         ("Content-Type", "application/json")]
+    eq(len(expect_ok(request("POST", "/v1/collections/%s/documents/list" % col["id"], h,
+                             ""))["results"]), 10, "an empty JSON body is {}")
     check("total" not in expect_ok(list_docs({}))["pagination"], "no total unless asked")
     eq(expect_ok(list_docs({}, headers=[("Prefer", "count=exact")]))["pagination"]["total"],
        2000, "Prefer: count=exact")
@@ -538,6 +542,8 @@ def list_group_by():
         eq([d["document_id"] for d in g["documents"]], sorted(ids, reverse=True)[:2],
            "the group's first documents in the list's order")
     eq(first["pagination"]["total"], len(want), "total counts groups")
+    eq(first["total_documents"], sum(len(v) for v in want.values()),
+       "total_documents counts documents")
     st = first["stats"]
     eq((st["total_groups"], st["total_documents"]),
        (len(want), sum(len(v) for v in want.values())), "stats of groups")
@@ -574,3 +580,22 @@ def list_return_vector_names_as_a_list():
     rejected(None, lambda: list_docs({"return_vector_names": [1]}), 422,
              locs=[("body", "return_vector_names")])
     expect_ok(api("DELETE", d, col=col["id"]))
+
+
+@test
+def list_across_the_namespace_breaks_ties_by_collection():
+    twin = fresh_id()
+    for col in (SEED["col_articles"], SEED["col_frames"]):
+        expect_ok(create({"collection_id": col, "document_id": twin,
+                          "metadata": {"twin_rank": 1}}, col=col))
+    body = {"filters": {"field": "metadata.twin_rank", "operator": "eq", "value": 1},
+            "sort": {"field": "metadata.twin_rank"}, "limit": 1}
+    seen, cursor = [], None
+    while True:
+        b = expect_ok(ns_list(dict(body, cursor=cursor) if cursor else body))
+        seen += [(d["collection_id"], d["document_id"]) for d in b["results"]]
+        cursor = b["pagination"].get("next_cursor")
+        if not b["pagination"]["has_more"]:
+            break
+    eq(sorted(seen), sorted([(SEED["col_articles"], twin), (SEED["col_frames"], twin)]),
+       "one id in two collections, one sort value: both listed, one page each")

@@ -348,3 +348,6 @@ write("filter", "not_object", "[1]")
 write("filter", "null", "null")
 write("filter", "in_1001", json.dumps(cond("metadata.n", "in", list(range(1001)))))
 write("filter", "nest_17", "".join('{"AND":[' for _ in range(16)) + '{"a":1}' + "]}" * 16)
+# a key longer than the 256-byte buffer the loc was once built in, cut
+# inside a UTF-8 sequence: the 422 was not UTF-8
+write("filter", "long_utf8_key", json.dumps({"__" + "\u00e9" * 200: 1}, ensure_ascii=False))

@@ -131,6 +131,28 @@ int main(void)
 	for (int i = 0; i < 15; i++)
 		buf_puts(&b, "]}");
 	CHECK(accepted(b.data), "16 levels");
+	buf_reset(&b);
+
+	/* A long key is named whole in the loc, never cut inside a UTF-8
+	 * sequence (the path was built in a 256-byte buffer). */
+	buf_puts(&b, "{\"AND\": [{\"__");
+	for (int i = 0; i < 200; i++)
+		buf_puts(&b, "\xc3\xa9");
+	buf_puts(&b, "\": 1}]}");
+	{
+		struct filter_sql lf;
+		struct verrs lv = { 0 };
+		CHECK(compile(b.data, &lf, &lv) == 1, "an unfilterable long key is refused");
+		const char *d = json_object_to_json_string_ext(lv.detail, JSON_C_TO_STRING_PLAIN);
+		CHECK(util_utf8_valid(d, strlen(d)), "the 422 of a long key is UTF-8");
+		struct json_object *loc = json_object_object_get(
+			json_object_array_get_idx(lv.detail, 0), "loc");
+		CHECK(json_object_array_length(loc) == 4 &&
+		      json_object_get_string_len(json_object_array_get_idx(loc, 2)) == 6 + 2 + 400,
+		      "the loc names the whole key (AND.0.__ and 200 x U+00E9)");
+		filter_free(&lf);
+		verr_free(&lv);
+	}
 	buf_free(&b);
 
 	/* Nothing of the request is SQL text: names and values are parameters. */

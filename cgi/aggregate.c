@@ -379,7 +379,7 @@ int aggregate_build(struct filter_sql *f, struct json_object *body, const char *
 {
 	struct agg a = { .f = f, .v = v, .aliases = json_object_new_object() };
 	struct buf keys = { 0 }, gobj = { 0 }, mcols = { 0 }, mobj = { 0 }, hav = { 0 };
-	struct buf sql = { 0 }, order = { 0 }, unwind = { 0 };
+	struct buf sql = { 0 }, order = { 0 }, unwind = { 0 }, where = { 0 };
 	struct json_object *x = NULL;
 	int before = verr_count(v);
 	long long limit = 0;
@@ -392,7 +392,6 @@ int aggregate_build(struct filter_sql *f, struct json_object *body, const char *
 	json_object_object_get_ex(body, "filters", &x);
 	filter_compile(f, json_object_is_type(x, json_type_null) ? NULL : x, ts_config, v,
 	               "body", "filters");
-	struct buf where = { 0 };
 	buf_puts(&where, f->sql.data);  /* the filter, kept: the builder reuses f->sql */
 	a.unwind = member_string(body, "unwind");
 	if (a.unwind) {
@@ -468,8 +467,8 @@ int aggregate_build(struct filter_sql *f, struct json_object *body, const char *
 	           " AND %s), %s FROM s", pcap, pcap, where.data, truncated);
 	buf_reset(&f->sql);
 	buf_puts(&f->sql, sql.data);
-	buf_free(&where);
 done:
+	buf_free(&where);
 	json_object_put(a.aliases);
 	buf_free(&keys);
 	buf_free(&gobj);

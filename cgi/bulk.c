@@ -5,7 +5,7 @@
 
 int bulk_build(struct filter_sql *f, const struct bulk_query *q, struct verrs *v)
 {
-	struct buf sql = { 0 }, nm = { 0 }, nf = { 0 };
+	struct buf sql = { 0 }, nm = { 0 }, nf = { 0 }, where = { 0 };
 	char max[24], depth[16], fdepth[16];
 	int before = verr_count(v);
 
@@ -13,7 +13,6 @@ int bulk_build(struct filter_sql *f, const struct bulk_query *q, struct verrs *v
 	filter_compile(f, q->filters, q->ts_config, v, "body", "filters");
 	if (verr_count(v) > before)
 		goto done;
-	struct buf where = { 0 };
 	buf_puts(&where, f->sql.data);
 	const struct update_data *u = q->u;
 	/* The new columns, from the row as it is when it is written. */
@@ -67,8 +66,8 @@ int bulk_build(struct filter_sql *f, const struct bulk_query *q, struct verrs *v
 	         " 'matched', (SELECT n FROM ok)), (SELECT count(*) FROM u), NULL::boolean FROM s");
 	buf_reset(&f->sql);
 	buf_puts(&f->sql, sql.data);
-	buf_free(&where);
 done:
+	buf_free(&where);
 	buf_free(&sql);
 	buf_free(&nm);
 	buf_free(&nf);

@@ -295,6 +295,112 @@ await call("list across the namespace, collection_ids not a list", {
   method: "POST", path: "/v1/documents/list", op: NSLIST, headers: json, body: { collection_ids: col }, status: 422,
 });
 
+// aggregate: reads only, over the same three documents
+const AGG = ["/v1/collections/{collection_identifier}/documents/aggregate", "post"];
+const aggPath = `/v1/collections/${col}/documents/aggregate`;
+const rows = (j) => JSON.stringify((j.results || []).map((g) => [g.group, g.metrics]));
+await call("aggregate, by source_type with push", {
+  method: "POST", path: aggPath, op: AGG, headers: json, status: 200,
+  body: { group_by: [{ field: "source_type", alias: "kind" }],
+    aggregations: [{ function: "count", alias: "n" }, { function: "push", field: "document_id", alias: "ids" }] },
+  check: (r, j) => (rows(j) === JSON.stringify([[{ kind: "bucket" }, { n: 2, ids: ["doc_docs1", docB] }],
+    [{ kind: "collection" }, { n: 1, ids: [docA] }]]) && j.total_groups === 2 &&
+    j.query_info?.matched_documents === 3 && j.query_info.truncated === false && j.query_info.collection_id?.startsWith("col_")
+    ? null : `answer ${JSON.stringify(j).slice(0, 400)}`),
+});
+await call("aggregate, unwind, date_trunc, having, sort_by", {
+  method: "POST", path: aggPath, op: AGG, headers: json, status: 200,
+  body: { unwind: "metadata.tags", group_by: [{ field: "metadata.tags", alias: "tag" }, { field: "created_at", date_trunc: "day", alias: "day" }],
+    aggregations: [{ function: "count", alias: "n" }], having: [{ field: "n", operator: "gte", value: 1 }], sort_by: "tag", sort_direction: "desc" },
+  check: (r, j) => (rows(j) === JSON.stringify([[{ tag: "b", day: "2025-10-18T00:00:00Z" }, { n: 1 }],
+    [{ tag: "a", day: "2025-10-18T00:00:00Z" }, { n: 1 }]]) ? null : `answer ${JSON.stringify(j).slice(0, 400)}`),
+});
+await call("aggregate, range buckets, a limit", {
+  method: "POST", path: aggPath, op: AGG, headers: json, status: 200,
+  body: { group_by: [{ field: "document_schema_version", alias: "v" }], range_buckets: [{ field: "metadata.n", boundaries: [1] }],
+    aggregations: [{ function: "count", alias: "n" }], limit: 1 },
+  check: (r, j) => (rows(j) === JSON.stringify([[{ v: "v1", "metadata.n": "other" }, { n: 1 }]]) && j.total_groups === 1
+    ? null : `answer ${JSON.stringify(j).slice(0, 400)}`),
+});
+await call("aggregate without group_by and aggregations", { method: "POST", path: aggPath, op: AGG, headers: json, body: {}, status: 422 });
+await call("aggregate, an unknown function and sort_by", {
+  method: "POST", path: aggPath, op: AGG, headers: json, status: 422,
+  body: { group_by: [{ field: "source_type" }], aggregations: [{ function: "median", field: "metadata.n", alias: "m" }], sort_by: "nope" },
+});
+await call("aggregate, a Mongo-style filter", {
+  method: "POST", path: aggPath, op: AGG, headers: json, status: 422,
+  body: { group_by: [{ field: "source_type" }], aggregations: [{ function: "count", alias: "n" }], filters: { created_at: { $gte: "2024-01-01" } } },
+});
+await call("aggregate in an unknown collection", {
+  method: "POST", path: "/v1/collections/nope/documents/aggregate", op: AGG, headers: json, status: 404,
+  body: { group_by: [{ field: "source_type" }], aggregations: [{ function: "count", alias: "n" }] },
+});
+await call("aggregate, text/plain", { method: "POST", path: aggPath, op: AGG, headers: { ...auth, "Content-Type": "text/plain" }, body: "{}", status: 415 });
+await call("aggregate without a key", { method: "POST", path: aggPath, op: AGG, headers: { "X-Namespace": ns, "Content-Type": "application/json" }, body: {}, status: 401 });
+await call("GET is not a method of aggregate", {
+  path: aggPath, op: AGG, headers: auth, status: 405,
+  check: (r) => (r.headers.get("allow") === "POST" ? null : `Allow: ${r.headers.get("allow")}`),
+});
+if (process.env.DOCS_READ_KEY)
+  await call("aggregate with a read-only key", {
+    method: "POST", path: aggPath, op: AGG, status: 200,
+    body: { group_by: [{ field: "source_type" }], aggregations: [{ function: "count", alias: "n" }] },
+    headers: { ...json, Authorization: `Bearer ${process.env.DOCS_READ_KEY}` },
+  });
+
+// bulk: dry runs and refusals write nothing (DOC_A keeps its ETag, checked
+// by a 304); the one real write is to doc_docs1
+const BULK = ["/v1/collections/{collection_identifier}/documents/bulk", "patch"];
+const bulkPath = `/v1/collections/${col}/documents/bulk`;
+await call("bulk, a dry run over every document", {
+  method: "PATCH", path: bulkPath, op: BULK, headers: { ...json, Prefer: "tx=rollback" }, status: 200,
+  body: { filters: {}, update_data: { "metadata.checked": true } },
+  check: (r, j) => (j.updated_count === 3 && r.headers.get("preference-applied") === "tx=rollback"
+    ? null : `Preference-Applied: ${r.headers.get("preference-applied")}, answer ${JSON.stringify(j)}`),
+});
+await call("GET after the dry run: the same version", { path: docPath(docA), op: G, headers: { ...auth, "If-None-Match": etag }, status: 304 });
+await call("bulk, more matches than max-affected", {
+  method: "PATCH", path: bulkPath, op: BULK, headers: { ...json, Prefer: "max-affected=2" }, status: 422,
+  body: { filters: {}, update_data: { "metadata.checked": true } },
+  check: (r, j) => (j.detail?.[0]?.msg === "3 documents would be affected, more than max-affected=2" &&
+    JSON.stringify(j.detail[0].loc) === '["header","Prefer"]' ? null : `answer ${JSON.stringify(j)}`),
+});
+await call("bulk without filters", {
+  method: "PATCH", path: bulkPath, op: BULK, headers: json, status: 422, body: { update_data: { "metadata.checked": true } },
+  check: (r, j) => (JSON.stringify(j.detail?.[0]?.loc) === '["body","filters"]' ? null : `answer ${JSON.stringify(j)}`),
+});
+await call("bulk, a read-only field", {
+  method: "PATCH", path: bulkPath, op: BULK, headers: json, status: 422, body: { filters: {}, update_data: { source_type: "bucket" } },
+});
+await call("bulk, a document that cannot take the update", {
+  method: "PATCH", path: bulkPath, op: BULK, headers: json, status: 422,
+  body: { filters: { document_id: "doc_docs1" }, update_data: { "metadata.title.x": 1 } },
+  check: (r, j) => (j.detail?.[0]?.msg?.includes("doc_docs1") ? null : `answer ${JSON.stringify(j)}`),
+});
+await call("bulk, Prefer: tx=maybe", {
+  method: "PATCH", path: bulkPath, op: BULK, headers: { ...json, Prefer: "tx=maybe" }, status: 422, body: { filters: {}, update_data: { a: 1 } },
+});
+await call("bulk, a merge-patch media type", {
+  method: "PATCH", path: bulkPath, op: BULK, headers: { ...auth, "Content-Type": "application/merge-patch+json" }, status: 415, body: { filters: {}, update_data: { a: 1 } },
+});
+await call("bulk in an unknown collection", {
+  method: "PATCH", path: "/v1/collections/nope/documents/bulk", op: BULK, headers: json, status: 404, body: { filters: {}, update_data: { a: 1 } },
+});
+await call("GET is not a method of bulk", {
+  path: bulkPath, op: BULK, headers: auth, status: 405,
+  check: (r) => (r.headers.get("allow") === "PATCH" ? null : `Allow: ${r.headers.get("allow")}`),
+});
+if (process.env.DOCS_READ_KEY)
+  await call("bulk with a read-only key", {
+    method: "PATCH", path: bulkPath, op: BULK, status: 403, body: { filters: {}, update_data: { a: 1 } },
+    headers: { ...json, Authorization: `Bearer ${process.env.DOCS_READ_KEY}` },
+  });
+await call("bulk, one document, max-affected=1", {
+  method: "PATCH", path: bulkPath, op: BULK, headers: { ...json, Prefer: "max-affected=1" }, status: 200,
+  body: { filters: { document_id: "doc_docs1" }, update_data: { "metadata.reviewed_by": "docs suite" } },
+  check: (r, j) => (j.updated_count === 1 && !r.headers.get("preference-applied") ? null : `answer ${JSON.stringify(j)}`),
+});
+
 const merge = { ...auth, "Content-Type": "application/merge-patch+json" };
 await call("PATCH with a text/plain body", {
   method: "PATCH", path: docPath(docA), op: P, headers: { ...auth, "Content-Type": "text/plain" }, body: "x", status: 415,

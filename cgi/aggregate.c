@@ -171,8 +171,10 @@ static int group_keys(struct agg *a, struct json_object *groups, struct json_obj
 			field_sql(a, field, &e, &time, "group_by", ix);
 		}
 		if (e.len) {
+			/* missing and null are one group: the key null */
 			snprintf(col, sizeof col, "g%d", ++nkeys);
-			buf_printf(keys, "%s%s AS %s", nkeys > 1 ? ", " : "", e.data, col);
+			buf_printf(keys, "%scoalesce(%s, 'null'::jsonb) AS %s", nkeys > 1 ? ", " : "",
+			           e.data, col);
 			buf_printf(obj, "%s$%d::text, q.%s", nkeys > 1 ? ", " : "",
 			           filter_param(a->f, alias ? alias : field), col);
 			take_alias(a, alias ? alias : field, col, "group_by", ix);

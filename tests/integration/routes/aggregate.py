@@ -150,3 +150,15 @@ def aggregate_refusals():
                                      col="col_nope"), 404, "NotFoundError")
     rejected(None, lambda: aggregate({"aggregations": good_a}, col="col_nope"), 422,
              locs=[("body", "group_by")])
+
+
+@test
+def aggregate_null_and_missing_are_one_group():
+    col = list_collection()
+    b = expect_ok(aggregate({"group_by": [{"field": "metadata.flag", "alias": "f"}],
+                             "aggregations": [{"function": "count", "alias": "n"}]}))
+    keys = [json.dumps(g["group"]["f"]) for g in b["results"]]
+    eq(len(keys), len(set(keys)), "one group per key: %r" % keys)
+    want = sum(1 for d in col["docs"].values() if d["metadata"].get("flag") is None)
+    got = next(g["metrics"]["n"] for g in b["results"] if g["group"]["f"] is None)
+    eq(got, want, "documents with flag null or without it")

@@ -293,7 +293,7 @@ static struct json_object *nest(struct json_object *keys, struct json_object *le
 	return o;
 }
 
-/* Equality of a field with one value (eq, and each member of in). */
+/* Equality of a field with one value (eq). */
 static void eq_cond(struct ctx *x, struct buf *b, struct field *fd,
                     struct json_object *val, int ci)
 {
@@ -323,6 +323,88 @@ static void eq_cond(struct ctx *x, struct buf *b, struct field *fd,
 	buf_printf(b, "EXISTS (SELECT 1 FROM public.docapi_elems(%s) x WHERE ", expr_of(x->f, fd));
 	elem_eq(x, b, val, ci);
 	buf_putc(b, ')');
+}
+
+/*
+ * in / nin: the members as at most four array parameters, whatever their
+ * number, each member tested as eq_cond() tests one value. PostgreSQL
+ * takes at most 65535 parameters in one statement, and plans a long OR
+ * slowly: one parameter per value (two for containment) made 256 lists of
+ * 1000 members 512,000 parameters, which libpq refused to send (answered
+ * 503, "database unavailable"), and 33 lists an OR the planner worked on
+ * for minutes. The groups, in eq_cond()'s terms:
+ *  - containment (a column, and not a string compared case-insensitively):
+ *    column @> ANY (the value there, or an array there holding it) - the
+ *    GIN index answers it in a bitmap scan, once per element;
+ *  - a scalar on a field of no column: an element equal to one of them;
+ *  - a string compared case-insensitively: an element whose lower() is the
+ *    lower() of one of them;
+ *  - an object or array: the whole value equal to one of them.
+ */
+static void in_cond(struct ctx *x, struct buf *b, struct field *fd, struct json_object *list,
+                    int ci)
+{
+	size_t n = json_object_array_length(list);
+	const char **cont = xmalloc(2 * (n ? n : 1) * sizeof *cont);
+	const char **elem = xmalloc((n ? n : 1) * sizeof *elem);
+	const char **lower = xmalloc((n ? n : 1) * sizeof *lower);
+	const char **whole = xmalloc((n ? n : 1) * sizeof *whole);
+	struct json_object *keep = json_object_new_array();  /* owns the texts' objects */
+	int nc = 0, ne = 0, nl = 0, nw = 0;
+	struct buf lit = { 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *val = json_object_array_get_idx(list, i);
+		if (json_object_is_type(val, json_type_object) ||
+		    json_object_is_type(val, json_type_array)) {
+			whole[nw++] = json_text(val);
+		} else if (ci && json_object_is_type(val, json_type_string)) {
+			lower[nl++] = json_object_get_string(val);
+		} else if (fd->column) {
+			struct json_object *arr = json_object_new_array();
+			json_object_array_add(arr, json_object_get(val));
+			struct json_object *one = nest(fd->keys, json_object_get(val));
+			struct json_object *many = nest(fd->keys, arr);
+			json_object_array_add(keep, one);
+			json_object_array_add(keep, many);
+			cont[nc++] = json_text(one);
+			cont[nc++] = json_text(many);
+		} else {
+			elem[ne++] = json_text(val);
+		}
+	}
+	buf_puts(b, "(FALSE");
+	if (nc) {
+		util_pg_array(&lit, cont, nc);
+		buf_printf(b, " OR %s @> ANY ($%d::jsonb[])", fd->column, filter_param(x->f, lit.data));
+	}
+	if (ne) {
+		buf_reset(&lit);
+		util_pg_array(&lit, elem, ne);
+		buf_printf(b, " OR EXISTS (SELECT 1 FROM public.docapi_elems(%s) x WHERE x = ANY"
+		           " ($%d::jsonb[]))", expr_of(x->f, fd), filter_param(x->f, lit.data));
+	}
+	if (nl) {
+		buf_reset(&lit);
+		util_pg_array(&lit, lower, nl);
+		buf_printf(b, " OR EXISTS (SELECT 1 FROM public.docapi_elems(%s) x WHERE"
+		           " jsonb_typeof(x) = 'string' AND lower(x #>> '{}') IN (SELECT lower(t)"
+		           " FROM unnest($%d::text[]) t))", expr_of(x->f, fd),
+		           filter_param(x->f, lit.data));
+	}
+	if (nw) {
+		buf_reset(&lit);
+		util_pg_array(&lit, whole, nw);
+		buf_printf(b, " OR coalesce(%s = ANY ($%d::jsonb[]), FALSE)", expr_of(x->f, fd),
+		           filter_param(x->f, lit.data));
+	}
+	buf_putc(b, ')');
+	buf_free(&lit);
+	json_object_put(keep);
+	free(cont);
+	free(elem);
+	free(lower);
+	free(whole);
 }
 
 /* gt, lt, gte, lte on one element x. */
@@ -385,18 +467,27 @@ static void time_cond(struct ctx *x, struct buf *b, struct field *fd, enum op op
 			        "type_error.list");
 			return;
 		}
-		buf_puts(b, op == OP_NIN ? "NOT (FALSE" : "(FALSE");
+		/* one timestamptz[] parameter (see in_cond()) */
+		const char **ts = xmalloc((n ? n : 1) * sizeof *ts);
 		for (size_t i = 0; i < n; i++) {
 			struct json_object *m = json_object_array_get_idx(val, i);
-			if (!json_object_is_type(m, json_type_string) ||
-			    !util_is_rfc3339(json_object_get_string(m))) {
+			ts[i] = json_object_get_string(m);
+			if (!json_object_is_type(m, json_type_string) || !util_is_rfc3339(ts[i])) {
 				problem(x, path, "value", "must be RFC 3339 timestamps", "value_error.datetime");
+				free(ts);
 				return;
 			}
-			buf_printf(b, " OR %s = $%d::timestamptz", expr_of(x->f, fd),
-			           filter_param(x->f, json_object_get_string(m)));
 		}
-		buf_putc(b, ')');
+		if (n == 0) {
+			buf_puts(b, op == OP_NIN ? "TRUE" : "FALSE");
+		} else {
+			struct buf lit = { 0 };
+			util_pg_array(&lit, ts, (int)n);
+			buf_printf(b, "%s(%s = ANY ($%d::timestamptz[]))", op == OP_NIN ? "NOT " : "",
+			           expr_of(x->f, fd), filter_param(x->f, lit.data));
+			buf_free(&lit);
+		}
+		free(ts);
 		return;
 	}
 	case OP_EQ: case OP_NE: case OP_GT: case OP_LT: case OP_GTE: case OP_LTE:
@@ -463,12 +554,9 @@ static void condition(struct ctx *x, struct buf *b, const char *name, enum op op
 			        "type_error.list");
 			break;
 		}
-		buf_puts(b, op == OP_NIN ? "NOT (FALSE" : "(FALSE");
-		for (size_t i = 0; i < n; i++) {
-			buf_puts(b, " OR ");
-			eq_cond(x, b, &fd, json_object_array_get_idx(val, i), ci);
-		}
-		buf_putc(b, ')');
+		if (op == OP_NIN)
+			buf_puts(b, "NOT ");
+		in_cond(x, b, &fd, val, ci);
 		break;
 	}
 	case OP_GT: case OP_LT: case OP_GTE: case OP_LTE:

@@ -438,6 +438,16 @@ static void elem_string(struct ctx *x, struct buf *b, enum op op, const char *s,
 	buf_putc(b, ')');
 }
 
+/* Characters (code points) of a UTF-8 string: the contract's "<= 1000
+ * chars" of a regex (a body is valid UTF-8 by now). */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
 static int is_number(struct json_object *v)
 {
 	return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
@@ -593,7 +603,7 @@ static void condition(struct ctx *x, struct buf *b, const char *name, enum op op
 	case OP_ENDS:
 	case OP_REGEX:
 		if (!json_object_is_type(val, json_type_string) ||
-		    (op == OP_REGEX && json_object_get_string_len(val) > FILTER_MAX_REGEX)) {
+		    (op == OP_REGEX && utf8_chars(json_object_get_string(val)) > FILTER_MAX_REGEX)) {
 			problem(x, path, "value", op == OP_REGEX ? "must be a string of at most 1000 "
 			        "characters" : "must be a string", "type_error.str");
 			break;

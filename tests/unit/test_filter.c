@@ -105,6 +105,13 @@ int main(void)
 		buf_putc(&b, 'a');
 	buf_puts(&b, "\"}");
 	CHECK(refused(b.data, "value"), "regex too long");
+	/* characters, not bytes: 1000 x U+00E9 (2000 bytes) is a valid regex */
+	buf_reset(&b);
+	buf_puts(&b, "{\"field\": \"metadata.a\", \"operator\": \"regex\", \"value\": \"");
+	for (int i = 0; i < 1000; i++)
+		buf_puts(&b, "\xc3\xa9");
+	buf_puts(&b, "\"}");
+	CHECK(accepted(b.data), "a regex of 1000 two-byte characters");
 	buf_reset(&b);
 	buf_puts(&b, "{\"field\": \"metadata.a\", \"operator\": \"in\", \"value\": [0");
 	for (int i = 0; i < 1000; i++)

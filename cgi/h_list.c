@@ -638,10 +638,10 @@ enum h_result h_list(struct call *c)
 	if (r != H_DONE)
 		goto cleanup;
 	lr.q.after = pos;
-	if (!verr_count(&v)) {
-		filter_free(&f);
-		list_query_build(&f, &lr.q, &v, "body");
-	}
+	/* built even after other problems: its own (filters, sort, group_by)
+	 * are listed with them (section 2: every problem, not the first) */
+	filter_free(&f);
+	list_query_build(&f, &lr.q, &v, "body");
 	if (verr_count(&v)) {
 		r = call_refuse_invalid(c, &v);
 		goto cleanup;

@@ -325,6 +325,9 @@ static void eq_cond(struct ctx *x, struct buf *b, struct field *fd,
 	buf_putc(b, ')');
 }
 
+/* Members of a containment list the planner estimates one by one. */
+#define FILTER_IN_ESTIMATED 32
+
 /*
  * in / nin: the members as at most four array parameters, whatever their
  * number, each member tested as eq_cond() tests one value. PostgreSQL
@@ -375,8 +378,15 @@ static void in_cond(struct ctx *x, struct buf *b, struct field *fd, struct json_
 	}
 	buf_puts(b, "(FALSE");
 	if (nc) {
+		/* A constant array the planner estimates element by element,
+		 * against the column's statistics: some 50 us each, 25 s for 256
+		 * lists of 1000. Past FILTER_IN_ESTIMATED members it is an
+		 * InitPlan's value instead (a default estimate; the index is
+		 * used all the same). */
 		util_pg_array(&lit, cont, nc);
-		buf_printf(b, " OR %s @> ANY ($%d::jsonb[])", fd->column, filter_param(x->f, lit.data));
+		buf_printf(b, nc > 2 * FILTER_IN_ESTIMATED ? " OR %s @> ANY ((SELECT $%d::jsonb[])::jsonb[])"
+		                                           : " OR %s @> ANY ($%d::jsonb[])",
+		           fd->column, filter_param(x->f, lit.data));
 	}
 	if (ne) {
 		buf_reset(&lit);

@@ -1825,6 +1825,566 @@ for _name, _q in [("since_leading_zeros", "since=007"),
     CASES.append(("changes_ok_" + _name, _feed_ok(_q)))
 
 
+# ---- 16. list: POST /v1/collections/{c}/documents/list (contract sections 9, 10)
+#
+# A collection of its own (made once, before the first list case and outside
+# its checksum) holds four documents whose names and values are SQL
+# metacharacters, quotes, backslashes, unicode and very long strings. Every
+# list case writes nothing (db_unchanged: every public table); a filter made
+# of those names and values answers 200 with exactly the documents it names
+# (never a 500: names and values are parameters, contract section 9); every
+# refusal has its exact status and loc / error type. L: that collection.
+
+L = {}
+L_UNI = "\u00e9\u65e5\U0001F600\u202e\u200b\ufeff"
+L_LONG = "k" * 10000
+L_QUOTES = "\\\"'`;--"
+
+
+def list_collection():
+    """The hostile collection's id and its documents a, b, c, d (by key)."""
+    if L:
+        return L
+    name = "hostile_list_" + T.fresh_id()[5:].lower()
+    L["id"] = T.admin("create-collection", "--namespace", T.SEED["ns_prod"], name).strip()
+    docs = {
+        "a": {"metadata": {SQL: SQL, "k": L_QUOTES, "\\": "%27", "$1": "E'\\x27'",
+                           "title": "alpha", "n": 1, "tags": ["red", SQL]},
+              SQL: "flat", "uni" + L_UNI: L_UNI},
+        "b": {"metadata": {"title": SQL, "n": 2, L_LONG: "long", "quote": "' OR '1'='1"},
+              "cluster_id": "$1"},
+        "c": {"metadata": {"title": "\u00e9t\u00e9 " + L_UNI, "n": 3, "a'b\"c": {"d;e": "--"}},
+              "cluster_id": "\\"},
+        "d": {"metadata": {"title": "x" * 5000, "n": "3"}},
+    }
+    lines = []
+    for i, (k, extra) in enumerate(sorted(docs.items())):
+        d = T.doc_template("doc_hl%d_%s" % (i, T.fresh_id()[5:]))
+        for drop in ("taxonomy_products_label", "cluster_id"):
+            d.pop(drop)
+        d.update(extra)
+        d["created_at"] = d["updated_at"] = "2025-10-18T10:3%d:00Z" % i
+        L[k] = d["document_id"]
+        lines.append(json.dumps(d))
+    path = os.path.join(T.STACK_TMP or "/tmp", "hostile-list.ndjson")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    try:
+        T.eq(T.admin("import", "--collection", L["id"], path).strip(), "4", "imported")
+    finally:
+        os.unlink(path)
+    # and one of two small documents, for the largest filters (a document
+    # whose metadata PostgreSQL keeps out of line, TOASTed, is read again
+    # for every containment tested: 512,000 of them take a while)
+    L["small"] = T.admin("create-collection", "--namespace", T.SEED["ns_prod"],
+                         name + "_small").strip()
+    L["s1"] = T.new_doc(col=L["small"], metadata={"n": 1})
+    L["s2"] = T.new_doc(col=L["small"], metadata={"n": 2})
+    return L
+
+
+def lst(body=None, col=None, query="", key=T.DEFAULT, ns=T.DEFAULT, ctype="application/json",
+        headers=(), path=None):
+    """POST …/documents/list of the hostile collection (col: another one;
+    path: another route). body: a JSON value, or bytes/str sent as they
+    are; None: no body at all (and no Content-Type)."""
+    h = []
+    key = T.SEED["key_read"] if key is T.DEFAULT else key
+    ns = "production" if ns is T.DEFAULT else ns
+    if key is not None:
+        h.append(("Authorization", "Bearer " + key))
+    if ns is not None:
+        h.append(("X-Namespace", ns))
+    if body is not None and ctype is not None:
+        h.append(("Content-Type", ctype))
+    h.extend(headers)
+    if body is not None and not isinstance(body, (bytes, str)):
+        body = json.dumps(body)
+    if path is None:
+        path = "/v1/collections/%s/documents/list" % (col or list_collection()["id"])
+    return T.request("POST", path + ("?" + query if query else ""), h, body)
+
+
+def add_list_reject(name, make, status, etype=None, loc=None, vtype=None, details=None,
+                    msg_re=None, **kw):
+    """make(): the body (called when the case runs, the collection made);
+    kw: lst()'s (values may be functions, called then too)."""
+    def send():
+        list_collection()
+        args = {k: (v() if callable(v) else v) for k, v in kw.items()}
+        return lst(make(), **args)
+    add_reject("list_" + name, send, status, etype, loc=loc, vtype=vtype, details=details,
+               msg_re=msg_re)
+
+
+def add_list_match(name, make, want, query="", check=None, **kw):
+    """A list that must answer 200 with exactly the documents want (keys of
+    L, in any order, or a list in order when check is "order") and write
+    nothing."""
+    def run():
+        col = list_collection()
+        with db_unchanged():
+            b = T.expect_ok(lst(make(), query=query, **kw))
+            T.check(isinstance(b.get("results"), list), "results: %r" % str(b)[:300])
+            got = [d["document_id"] for d in b["results"]]
+            ids = [col[k] for k in want]
+            if check == "order":
+                T.eq(got, ids, "documents in order")
+            else:
+                T.eq(sorted(got), sorted(ids), "documents listed")
+            if callable(check):
+                check(b)
+    CASES.append(("list_" + name, run))
+
+
+def _flt(f):
+    return lambda: {"filters": f() if callable(f) else f}
+
+
+def _cond(field, op, value, **kw):
+    return dict({"field": field, "operator": op, "value": value}, **kw)
+
+
+# hostile names and values, valid: 200 and exactly the documents they name
+for _name, _f, _want in [
+        ("sql_metadata_key_and_value", {"metadata." + SQL: SQL}, "a"),
+        ("sql_flat_field_name", {SQL: "flat"}, "a"),
+        ("sql_flat_field_name_other_value", {SQL: SQL}, ""),
+        ("quotes_backslash_value", _cond("metadata.k", "eq", L_QUOTES), "a"),
+        ("backslash_key", {"metadata.\\": "%27"}, "a"),
+        ("dollar_key", {"metadata.$1": "E'\\x27'"}, "a"),
+        ("dollar_value", {"cluster_id": "$1"}, "b"),
+        ("dollar_field_and_value", _cond("$1", "eq", "$2"), ""),
+        ("backslash_value", {"cluster_id": "\\"}, "c"),
+        ("sql_value_of_system_field", {"document_id": SQL}, ""),
+        ("sql_value_ne", _cond("metadata.title", "ne", SQL), "acd"),
+        ("in_sql_members", _cond("metadata.title", "in", [SQL, "alpha", "$1", "\\", "'"]), "ab"),
+        ("nin_sql_members", _cond("metadata.title", "nin", [SQL, "alpha"]), "cd"),
+        ("contains_sql_element", _cond("metadata.tags", "contains", SQL), "a"),
+        ("contains_sql_substring", _cond("metadata.title", "contains", "drop TABLE"), "b"),
+        ("starts_with_quote", _cond("metadata.title", "starts_with", "'; "), "b"),
+        ("ends_with_dashes", _cond("metadata.title", "ends_with", "; --"), "b"),
+        ("regex_sql_text", _cond("metadata.title", "regex", SQL), "b"),
+        ("regex_anchored_quotes", _cond("metadata.quote", "regex", "^' OR '1'='1$"), "b"),
+        ("nested_key_with_quotes", {"metadata.a'b\"c.d;e": "--"}, "c"),
+        ("unicode_flat_field", {"uni" + L_UNI: L_UNI}, "a"),
+        ("unicode_starts_with", _cond("metadata.title", "starts_with", "\u00e9t\u00e9 \u00e9\u65e5",
+                                      case_sensitive=True), "c"),
+        ("very_long_key", {"metadata." + L_LONG: "long"}, "b"),
+        ("very_long_value", {"metadata.title": "x" * 5000}, "d"),
+        ("very_long_value_no_match", {"metadata.title": "y" * 100000}, ""),
+        ("very_long_unknown_field", {"metadata." + "z" * 50000: 1}, ""),
+        ("text_sql", _cond("metadata", "text", SQL), "ab"),
+        ("or_of_hostile", {"OR": [{"metadata." + SQL: SQL}, {"cluster_id": "\\"},
+                                  {"NOT": {"metadata.n": {"k": SQL}}, "metadata.n": 2}]}, "abc"),
+]:
+    add_list_match("hostile_" + _name, _flt(_f), list(_want))
+add_list_match("hostile_search_sql", lambda: {"search": SQL}, list("ab"))
+add_list_match("hostile_sort_on_sql_field_desc",
+               lambda: {"sort": {"field": "metadata." + SQL, "direction": "desc"}},
+               list("dcba"), check="order")  # missing first in desc, then by id desc
+add_list_match("hostile_sort_on_long_field",
+               lambda: {"sort": {"field": "metadata." + L_LONG}}, list("bacd"), check="order")
+
+
+def _select_check(b):
+    d = b["results"][0]
+    T.eq(d.get("metadata"), {SQL: SQL}, "selected metadata path")
+    T.eq(d.get(SQL), "flat", "selected flat field")
+    T.check("lineage" not in d and "title" not in d.get("metadata", {}), "only what was selected")
+
+
+add_list_match("hostile_select_sql_paths",
+               lambda: {"filters": {"metadata.n": 1}, "select": ["metadata." + SQL, SQL, "x'y"]},
+               ["a"], check=_select_check)
+
+
+def _group_check(b):
+    keys = sorted(json.dumps(g["group_key"]) for g in b["groups"])
+    T.eq(keys, sorted([json.dumps(SQL), "null"]), "group keys")
+
+
+def _run_group():
+    list_collection()
+    with db_unchanged():
+        b = T.expect_ok(lst({"group_by": "metadata." + SQL}))
+        _group_check(b)
+        T.eq(b.get("group_by_field"), "metadata." + SQL, "group_by_field")
+
+
+CASES.append(("list_hostile_group_by_sql_field", _run_group))
+
+
+def _run_ns_wide():
+    col = list_collection()
+    with db_unchanged():
+        b = T.expect_ok(lst({"collection_ids": [col["id"]], "filters": {"metadata." + SQL: SQL}},
+                            path="/v1/documents/list"))
+        T.eq([d["document_id"] for d in b["results"]], [col["a"]], "namespace-wide")
+
+
+CASES.append(("list_hostile_namespace_wide", _run_ns_wide))
+add_list_reject("hostile_namespace_wide_sql_collection", lambda: {"collection_ids": [SQL]}, 404,
+                "NotFoundError", details={"resource": "collection", "id": SQL},
+                path="/v1/documents/list")
+add_list_reject("hostile_sql_collection_in_path", lambda: {"filters": {"metadata." + SQL: SQL}},
+                404, "NotFoundError", details={"resource": "collection", "id": SQL}, col=_seg(SQL))
+# the largest filters the contract allows: 1000 members, 256 conditions, 16
+# levels, a regex of 1000 characters
+add_list_match("bound_in_1000_members",
+               _flt(lambda: _cond("metadata.n", "in", list(range(3, 1003)))), "c")
+add_list_match("bound_256_conditions",
+               _flt(lambda: {"AND": [_cond("metadata.k%d" % i, "exists", False) for i in range(255)] +
+                             [{"metadata.title": "alpha"}]}), "a")
+# PostgreSQL takes at most 65535 parameters in one statement: 33 lists of
+# 1000 members (66,000 values), and the most the contract allows, 256 lists
+# of 1000 (256,000 values, 512 KB of body), are valid filters all the same
+add_list_match("bound_33_in_lists_of_1000",
+               _flt(lambda: {"OR": [_cond("metadata.n", "in", list(range(1000 * i + 10, 1000 * i + 1010)))
+                                    for i in range(33)] + [{"metadata.n": 2}]}), "b")
+def _largest_filter():
+    col = list_collection()
+    with db_unchanged():
+        body = json.dumps({"filters": {"AND": [_cond("metadata.n", "nin", [7] * 999 + [2])] * 256}},
+                          separators=(",", ":"))
+        T.check(len(body) < BODY_LIMIT, "the largest filter fits in a body")
+        b = T.expect_ok(lst(body, col=col["small"]))
+        T.eq([d["document_id"] for d in b["results"]], [col["s1"]], "256 nin lists of 1000")
+
+
+CASES.append(("list_bound_256_nin_lists_of_1000", _largest_filter))
+add_list_match("bound_256_timestamp_in_lists_of_100",
+               _flt(lambda: {"OR": [_cond("created_at", "in", ["2025-10-18T10:3%d:00Z" % (i % 10)] * 100)
+                                    for i in range(256) if i % 10 != 1]}), "acd")
+
+
+def _nest(depth, leaf):
+    """depth levels of LogicalOperator (the top level is 1) around leaf."""
+    v = leaf
+    for _ in range(depth - 1):
+        v = {"AND": [v]}
+    return v
+
+
+add_list_match("bound_16_levels", _flt(lambda: _nest(16, {"metadata.n": 2})), "b")
+add_list_match("bound_regex_1000", _flt(lambda: _cond("metadata.title", "regex", "x" * 1000)), "d")
+add_list_match("bound_regex_1000_multibyte",
+               _flt(lambda: _cond("metadata.title", "regex", "\u00e9" * 1000)), "")
+
+# ---- 16b. the 422s of section 9, each at its loc
+F = ["body", "filters"]
+for _name, _f, _loc, _vt in [
+        ("must", {"must": [{"key": "metadata.n", "match": {"value": 1}}]}, F + ["must"],
+         "value_error.filter"),
+        ("should_nested", {"AND": [{"should": []}]}, F + ["AND.0", "should"], "value_error.filter"),
+        ("must_not_in_condition", _cond("metadata.n", "eq", 1, must_not=[]), F + ["must_not"],
+         "value_error.filter"),
+        ("dynamic_value", _cond("metadata.n", "eq", {"type": "dynamic", "field": "x"}),
+         F + ["value"], "value_error.dynamic"),
+        ("dynamic_shorthand", {"metadata.n": {"type": "dynamic", "field": "x"}},
+         F + ["metadata.n", "value"], "value_error.dynamic"),
+        ("gt_shorthand", {"metadata.n": {"$gt": 1}}, F + ["metadata.n"], "value_error.filter"),
+        ("sql_dollar_shorthand", {"metadata.n": {"$where": SQL}}, F + ["metadata.n"],
+         "value_error.filter"),
+        ("unknown_operator", _cond("metadata.n", "near", 1), F + ["operator"], "value_error.operator"),
+        ("sql_operator", _cond("metadata.n", SQL, 1), F + ["operator"], "value_error.operator"),
+        ("operator_number", _cond("metadata.n", 5, 1), F + ["operator"], "value_error.operator"),
+        ("in_not_array", _cond("metadata.n", "in", 1), F + ["value"], "type_error.list"),
+        ("nin_object", _cond("metadata.n", "nin", {"a": 1}), F + ["value"], "type_error.list"),
+        ("gt_bool", _cond("metadata.n", "gt", True), F + ["value"], "type_error"),
+        ("lte_array", _cond("metadata.n", "lte", [1]), F + ["value"], "type_error"),
+        ("exists_string", _cond("metadata.n", "exists", "yes"), F + ["value"], "type_error.bool"),
+        ("is_null_number", _cond("metadata.n", "is_null", 1), F + ["value"], "type_error.bool"),
+        ("contains_array", _cond("metadata.tags", "contains", [SQL]), F + ["value"], "type_error"),
+        ("starts_with_number", _cond("metadata.title", "starts_with", 1), F + ["value"],
+         "type_error.str"),
+        ("regex_null", _cond("metadata.title", "regex", None), F + ["value"], "type_error.str"),
+        ("text_object", _cond("metadata", "text", {"q": SQL}), F + ["value"], "type_error.str"),
+        ("regex_1001", _cond("metadata.title", "regex", "x" * 1001), F + ["value"], "type_error.str"),
+        ("in_1001_members", _cond("metadata.n", "in", list(range(1001))), F + ["value"],
+         "type_error.list"),
+        ("case_sensitive_string", _cond("metadata.n", "eq", 1, case_sensitive="yes"),
+         F + ["case_sensitive"], "type_error.bool"),
+        ("case_sensitive_top_string", {"case_sensitive": "no"}, F + ["case_sensitive"],
+         "type_error.bool"),
+        ("field_number", {"field": 3, "value": 1}, F + ["field"], "type_error.str"),
+        ("value_missing", {"field": "metadata.n"}, F + ["value"], "value_error.missing"),
+        ("and_not_array", {"AND": {"metadata.n": 1}}, F + ["AND"], "type_error.list"),
+        ("or_member_not_object", {"OR": [SQL]}, F + ["OR.0"], "type_error.dict"),
+        ("filters_array", [], F, "type_error.dict"),
+        ("filters_sql_string", SQL, F, "type_error.dict"),
+        ("timestamp_words", _cond("created_at", "gte", SQL), F + ["value"], "value_error.datetime"),
+        ("timestamp_shorthand", {"updated_at": "yesterday"}, F + ["updated_at", "value"],
+         "value_error.datetime"),
+        ("timestamp_in_bad_member", _cond("created_at", "in", ["2025-10-18T10:30:00Z", 5]),
+         F + ["value"], "value_error.datetime"),
+        ("timestamp_contains", _cond("created_at", "contains", "2025"), F + ["operator"],
+         "value_error.operator"),
+        ("timestamp_member", _cond("created_at.x", "eq", 1), F + ["field"], "value_error.field"),
+        ("metadata_itself", _cond("metadata", "eq", {}), F + ["field"], "value_error.field"),
+        ("empty_segment", _cond("metadata..n", "eq", 1), F + ["field"], "value_error.field"),
+        ("system_field_member", _cond("document_id.x", "eq", 1), F + ["field"], "value_error.field"),
+]:
+    add_list_reject("filter_" + _name, _flt(_f), 422, loc=_loc, vtype=_vt)
+# unknown or unfilterable system fields, as a condition and as shorthand
+for _field in ("vector", "lineage", "lineage.root_object_id", "lineage_chain", "source_blobs",
+               "document_blobs", "presigned_url", "presigned_urls", "_x", "_internal.y",
+               "__fully_enriched", "_vectors"):
+    add_list_reject("filter_field_%s" % _field.replace(".", "_"), _flt(_cond(_field, "eq", 1)),
+                    422, loc=F + ["field"], vtype="value_error.field")
+    add_list_reject("filter_shorthand_%s" % _field.replace(".", "_"), _flt({_field: 1}), 422,
+                    loc=F + [_field, "field"], vtype="value_error.field")
+add_list_reject("filter_257_conditions",
+                _flt(lambda: {"AND": [{"metadata.k%d" % i: i} for i in range(257)]}), 422, loc=F,
+                vtype="value_error.filter", msg_re="256")
+add_list_reject("filter_257_conditions_shorthand_in_one_object",
+                _flt(lambda: {"metadata.k%d" % i: i for i in range(257)}), 422, loc=F,
+                vtype="value_error.filter", msg_re="256")
+add_list_reject("filter_nesting_17", _flt(lambda: _nest(17, {"metadata.n": 2})), 422,
+                loc=F + [".".join(["AND.0"] * 16)], vtype="value_error.filter", msg_re="16")
+add_list_reject("filter_nesting_17_not_objects",
+                _flt(lambda: {"NOT": _nest(16, {"metadata.n": 2})}), 422,
+                loc=F + ["NOT." + ".".join(["AND.0"] * 15)], vtype="value_error.filter")
+# an invalid regular expression: 422 from PostgreSQL's own parser, whether
+# or not any document has the field
+for _name, _field in [("on_a_string_field", "metadata.title"), ("on_a_missing_field", "metadata.nope"),
+                      ("on_a_number_field", "metadata.n")]:
+    add_list_reject("filter_invalid_regex_" + _name,
+                    _flt(_cond(_field, "regex", "(")), 422, loc=F, vtype="value_error",
+                    msg_re="regular expression")
+add_list_reject("filter_invalid_regex_after_a_false_condition",
+                _flt({"AND": [{"metadata.n": 999}, _cond("metadata.title", "regex", "a{2,1}")]}),
+                422, loc=F, vtype="value_error", msg_re="regular expression")
+
+
+def _all_listed():
+    list_collection()
+    with db_unchanged():
+        r = lst({"filters": {"AND": [{"must": []}, _cond("vector", "eq", 1),
+                                      _cond("metadata.n", "near", 1)]},
+                 "sort": {"field": "lineage"}, "limit": 0})
+        T.expect_422(r, F + ["AND.0", "must"], F + ["AND.1", "field"], F + ["AND.2", "operator"],
+                     ["body", "limit"])
+
+
+CASES.append(("list_filter_every_problem_listed", _all_listed))
+
+# ---- 16c. sort, page, cursor, Prefer
+for _name, _body, _loc, _vt in [
+        ("sort_vector", {"sort": {"field": "vector"}}, ["body", "sort", "field"], "value_error.field"),
+        ("sort_lineage", {"sort": {"field": "lineage"}}, ["body", "sort", "field"],
+         "value_error.field"),
+        ("sort_underscore", {"sort": {"field": "_internal"}}, ["body", "sort", "field"],
+         "value_error.field"),
+        ("sort_metadata_itself", {"sort": {"field": "metadata"}}, ["body", "sort", "field"],
+         "value_error.field"),
+        ("sort_empty_segment", {"sort": {"field": "metadata."}}, ["body", "sort", "field"],
+         "value_error.field"),
+        ("sort_string", {"sort": "metadata.n"}, ["body", "sort"], "type_error.dict"),
+        ("sort_no_field", {"sort": {"direction": "asc"}}, ["body", "sort"], "type_error.dict"),
+        ("sort_direction_sql", {"sort": {"field": "metadata.n", "direction": SQL}},
+         ["body", "sort", "direction"], "type_error.enum"),
+        ("group_by_vector", {"group_by": "vector"}, ["body", "group_by"], "value_error.field"),
+        ("group_by_number", {"group_by": 1}, ["body", "group_by"], "type_error.str"),
+        ("search_number", {"search": 1}, ["body", "search"], "type_error.str"),
+        ("select_string", {"select": SQL}, ["body", "select"], "type_error.list"),
+        ("select_101", {"select": ["metadata.k%d" % i for i in range(101)]}, ["body", "select"],
+         "type_error.list"),
+        ("limit_0", {"limit": 0}, ["body", "limit"], "type_error.integer"),
+        ("limit_1001", {"limit": 1001}, ["body", "limit"], "type_error.integer"),
+        ("limit_negative", {"limit": -1}, ["body", "limit"], "type_error.integer"),
+        ("limit_string", {"limit": "10"}, ["body", "limit"], "type_error.integer"),
+        ("limit_fraction", {"limit": 1.5}, ["body", "limit"], "type_error.integer"),
+        ("limit_huge", {"limit": 2 ** 63}, ["body", "limit"], "type_error.integer"),
+        ("offset_negative", {"offset": -1}, ["body", "offset"], "type_error.integer"),
+        ("offset_10001", {"offset": 10001}, ["body", "offset"], "type_error.integer"),
+        ("offset_sql", {"offset": SQL}, ["body", "offset"], "type_error.integer"),
+        ("page_size_0", {"page_size": 0}, ["body", "page_size"], "type_error.integer"),
+        ("return_vectors_string", {"return_vectors": "yes"}, ["body", "return_vectors"],
+         "type_error.bool"),
+        ("cursor_bogus_in_body", {"cursor": "bogus"}, ["query", "cursor"], "value_error.cursor"),
+        ("cursor_sql_in_body", {"cursor": SQL}, ["query", "cursor"], "value_error.cursor"),
+        ("cursor_number_in_body", {"cursor": 5}, ["query", "cursor"], "value_error.cursor"),
+]:
+    add_list_reject(_name, (lambda b: lambda: b)(_body), 422, loc=_loc, vtype=_vt)
+for _name, _q, _param, _vt in [
+        ("limit_0", "limit=0", "limit", "type_error.integer"),
+        ("limit_1001", "limit=1001", "limit", "type_error.integer"),
+        ("limit_word", "limit=ten", "limit", "type_error.integer"),
+        ("limit_sql", "limit=" + _seg(SQL), "limit", "type_error.integer"),
+        ("limit_huge", "limit=" + "9" * 40, "limit", "type_error.integer"),
+        ("offset_negative", "offset=-1", "offset", "type_error.integer"),
+        ("offset_10001", "offset=10001", "offset", "type_error.integer"),
+        ("offset_fraction", "offset=1.5", "offset", "type_error.integer"),
+        ("include_total_maybe", "include_total=maybe", "include_total", "type_error.bool"),
+        ("cursor_bogus", "cursor=bogus", "cursor", "value_error.cursor"),
+        ("cursor_sql", "cursor=" + _seg(SQL), "cursor", "value_error.cursor"),
+        ("cursor_empty", "cursor=", "cursor", "value_error.cursor"),
+        ("cursor_very_long", "cursor=" + "A" * 5000, "cursor", "value_error.cursor"),
+]:
+    add_list_reject("query_" + _name, lambda: {}, 422, loc=["query", _param], vtype=_vt, query=_q)
+    # after authentication: the same request without a key is a 401
+    add_list_reject("query_%s_no_key_401" % _name, lambda: {}, 401, "UnauthorizedError",
+                    query=_q, key=None)
+# the query's limit wins over the body's, but a bad one is still a 422
+add_list_reject("query_limit_bad_body_limit_good", lambda: {"limit": 5}, 422,
+                loc=["query", "limit"], vtype="type_error.integer", query="limit=0")
+add_list_reject("prefer_count_bogus", lambda: {}, 422, loc=["header", "Prefer"],
+                vtype="value_error.prefer", headers=[("Prefer", "count=bogus")])
+add_list_reject("prefer_count_sql_quoted", lambda: {}, 422, loc=["header", "Prefer"],
+                vtype="value_error.prefer", headers=[("Prefer", 'count="%s"' % SQL)])
+# DECISION (cgi/prefer.h): a preference that is not well-formed (junk after
+# its value) is skipped as if absent, as RFC 7240 ignores what it cannot
+# parse: count=' DROP... is no count preference at all, and the list is 200
+add_list_match("prefer_count_malformed_element_ignored", lambda: {}, list("abcd"),
+               headers=[("Prefer", "count=" + SQL)])
+
+
+def _a_cursor(body=None, col=None):
+    """The next_cursor of a first page of one document."""
+    b = T.expect_ok(lst(dict(body or {}, limit=1), col=col))
+    c = b["pagination"].get("next_cursor")
+    T.check(c, "a first page of one has a next_cursor: %r" % b["pagination"])
+    return c
+
+
+def _tampered():
+    c = _a_cursor()
+    i = len(c) // 2
+    return c[:i] + ("A" if c[i] != "A" else "B") + c[i + 1:]
+
+
+for _name, _make_q, _make_body, _col in [
+        ("tampered", lambda: "cursor=" + _tampered(), lambda: {}, None),
+        ("truncated", lambda: "cursor=" + _a_cursor()[:-2], lambda: {}, None),
+        ("other_collection", lambda: "cursor=" + _a_cursor(col=T.SEED["col_articles"]),
+         lambda: {}, None),
+        ("used_on_other_collection", lambda: "cursor=" + _a_cursor(), lambda: {},
+         lambda: T.SEED["col_articles"]),
+        ("other_filters", lambda: "cursor=" + _a_cursor(), lambda: {"filters": {"metadata.n": 1}},
+         None),
+        ("other_sort", lambda: "cursor=" + _a_cursor(),
+         lambda: {"sort": {"field": "created_at", "direction": "desc"}}, None),
+        ("other_search", lambda: "cursor=" + _a_cursor({"search": "drop"}), lambda: {}, None),
+        ("namespace_wide_on_collection", lambda: "cursor=" + T.expect_ok(lst(
+            {"limit": 1}, path="/v1/documents/list"))["pagination"]["next_cursor"],
+         lambda: {}, None),
+]:
+    add_list_reject("cursor_" + _name, _make_body, 422, loc=["query", "cursor"],
+                    vtype="value_error.cursor", msg_re="^invalid cursor$", query=_make_q,
+                    **({"col": _col} if _col else {}))
+
+
+def _cursor_in_body_ok():
+    col = list_collection()
+    with db_unchanged():
+        c = _a_cursor({"sort": {"field": "document_id"}})
+        b = T.expect_ok(lst({"cursor": c, "limit": 1000, "sort": {"field": "document_id"}}))
+        T.eq([d["document_id"] for d in b["results"]], sorted(col[k] for k in "abcd")[1:],
+             "the page after the cursor (from the body)")
+
+
+CASES.append(("list_cursor_in_body_ok", _cursor_in_body_ok))
+
+# ---- 16d. order of checks (route -> auth -> namespace -> role -> media type
+# -> size -> syntax (422) -> collection (404))
+_BAD_REGEX = {"filters": _cond("metadata.title", "regex", "(")}
+add_list_reject("order_no_key_beats_invalid_regex", lambda: _BAD_REGEX, 401, "UnauthorizedError",
+                key=None)
+add_list_reject("order_no_key_beats_bad_body", lambda: b"\xff{", 401, "UnauthorizedError",
+                key=None, ctype="text/plain")
+add_list_reject("order_bad_key_beats_invalid_regex", lambda: _BAD_REGEX, 401, "UnauthorizedError",
+                key="sk_live_" + "Z" * 40)
+add_list_reject("order_bad_key_beats_bad_filter", lambda: {"filters": {"must": []}}, 401,
+                "UnauthorizedError", key="sk_live_" + "Z" * 40)
+add_list_reject("order_no_namespace_beats_bad_filter", lambda: {"filters": {"must": []}}, 400,
+                "BadRequestError", ns=None)
+add_list_reject("order_unknown_namespace_beats_bad_filter", lambda: {"filters": {"must": []}},
+                404, "NotFoundError", details={"resource": "namespace", "id": SQL}, ns=SQL)
+add_list_reject("order_other_org_key_beats_invalid_regex", lambda: _BAD_REGEX, 404,
+                "NotFoundError", details={"resource": "namespace", "id": "production"},
+                key=lambda: T.SEED["key_b"])
+add_list_reject("order_staging_key_403_beats_invalid_regex", lambda: _BAD_REGEX, 403,
+                "ForbiddenError", key=lambda: T.SEED["key_staging"])
+add_list_reject("order_staging_key_403_beats_bad_filter", lambda: {"filters": {"must": []}}, 403,
+                "ForbiddenError", key=lambda: T.SEED["key_staging"])
+add_list_reject("order_media_type_beats_size", lambda: b"x" * (BODY_LIMIT + 10), 415,
+                "UnsupportedMediaTypeError", ctype="text/plain")
+add_list_reject("order_size_beats_syntax", lambda: b"\xff" * (BODY_LIMIT + 1), 413,
+                "PayloadTooLargeError")
+add_list_reject("order_bad_body_beats_unknown_collection", lambda: {"limit": 0}, 422,
+                loc=["body", "limit"], vtype="type_error.integer", col="col_nope")
+add_list_reject("order_bad_filter_beats_unknown_collection", lambda: {"filters": {"must": []}},
+                422, loc=F + ["must"], vtype="value_error.filter", col="col_nope")
+add_list_reject("order_invalid_regex_beats_unknown_collection", lambda: _BAD_REGEX, 422,
+                loc=F, vtype="value_error", col="col_nope")
+add_list_reject("order_bad_cursor_beats_unknown_collection", lambda: {}, 422,
+                loc=["query", "cursor"], vtype="value_error.cursor", col="col_nope",
+                query="cursor=bogus")
+add_list_reject("order_bad_prefer_beats_unknown_collection", lambda: {}, 422,
+                loc=["header", "Prefer"], vtype="value_error.prefer", col="col_nope",
+                headers=[("Prefer", "count=bogus")])
+add_list_reject("unknown_collection_404", lambda: {}, 404, "NotFoundError",
+                details={"resource": "collection", "id": "col_nope"}, col="col_nope")
+add_list_reject("other_org_collection_404", lambda: {}, 404, "NotFoundError",
+                details={"resource": "collection"}, col=lambda: T.SEED["col_b"])
+add_list_reject("other_namespace_collection_404", lambda: {}, 404, "NotFoundError",
+                details={"resource": "collection"}, col=lambda: T.SEED["col_staging"])
+
+# ---- 16e. the body itself
+for _name, _body, _vt in [("array", [], "type_error.dict"), ("string", '"x"', "type_error.dict"),
+                          ("number", "1", "type_error.dict"), ("true", "true", "type_error.dict"),
+                          ("array_of_body", [{"filters": {}}], "type_error.dict"),
+                          ("malformed", b'{"filters":', JDEC),
+                          ("sql", SQL.encode(), JDEC)]:
+    add_list_reject("body_" + _name, (lambda b: lambda: b)(_body), 422, loc=BODY, vtype=_vt)
+# JSON null is refused as on every route with a body (section 4's
+# none.not_allowed); no body at all is {} (below)
+add_list_reject("body_null", lambda: "null", 422, loc=BODY, vtype="type_error.none.not_allowed")
+# the namespace-wide list: collection_ids is a list of up to 100 ids or names
+for _name, _ids in [("string", SQL), ("101", ["c%d" % i for i in range(101)]),
+                    ("empty_name", ["articles", ""]), ("number", [1])]:
+    add_list_reject("namespace_wide_collection_ids_" + _name,
+                    (lambda i: lambda: {"collection_ids": i})(_ids), 422,
+                    loc=["body", "collection_ids"], vtype="type_error.list",
+                    path="/v1/documents/list")
+add_list_reject("namespace_wide_bad_filter", lambda: {"filters": {"vector": 1}}, 422,
+                loc=F + ["vector", "field"], vtype="value_error.field", path="/v1/documents/list")
+add_list_reject("namespace_wide_no_key_beats_invalid_regex", lambda: _BAD_REGEX, 401,
+                "UnauthorizedError", key=None, path="/v1/documents/list")
+add_list_reject("body_deeper_than_64", lambda: b'{"filters":' + b"[" * 70 + b"]" * 70 + b"}",
+                422, loc=BODY, vtype="value_error.json.depth")
+add_list_reject("body_invalid_utf8", lambda: b'{"filters":{"metadata.t":"\xff"}}', 422, loc=BODY,
+                vtype="value_error.unicode")
+add_list_reject("content_type_text_plain", lambda: "{}", 415, "UnsupportedMediaTypeError",
+                ctype="text/plain")
+add_list_reject("content_type_form", lambda: "filters=x", 415, "UnsupportedMediaTypeError",
+                ctype="application/x-www-form-urlencoded")
+add_list_reject("content_type_merge_patch", lambda: "{}", 415, "UnsupportedMediaTypeError",
+                ctype="application/merge-patch+json")
+add_list_reject("content_type_missing_with_body", lambda: "{}", 415,
+                "UnsupportedMediaTypeError", ctype=None)
+
+
+def _big_list(n):
+    head, tail = b'{"filters":{"metadata.title":"', b'"}}'
+    return head + b"x" * (n - len(head) - len(tail)) + tail
+
+
+add_list_reject("size_limit_plus_one", lambda: _big_list(BODY_LIMIT + 1), 413,
+                "PayloadTooLargeError")
+add_list_match("size_exactly_limit", lambda: _big_list(BODY_LIMIT), "")
+add_list_match("no_body_at_all", lambda: b"", list("abcd"), check="order", ctype=None)
+add_list_match("empty_json_body_is_no_body", lambda: b"", list("abcd"), check="order")
+# A POST without Content-Length (and not chunked) is answered by lighttpd
+# itself: 411, before the app (its body is the shipped conf's JSON page)
+add_status("list_no_content_length_411_by_lighttpd", lambda: lst(None), 411)
+add_list_match("json_null_filters_is_no_filter", lambda: {"filters": None}, list("abcd"))
+add_list_match("read_key_may_list", lambda: {"filters": {"metadata.n": 3}}, "c")
+add_list_match("unknown_keys_ignored", lambda: {SQL: SQL, "where": "1=1", "filters": {}},
+               list("abcd"))
+
+
 # ------------------------------------------------------------------ runner
 
 def main(argv):

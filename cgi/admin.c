@@ -338,22 +338,18 @@ static int import_insert(const char *col, const struct doc_import *imp)
 		imp->fields, imp->vector, imp->created_at, imp->updated_at,
 	};
 	/* Timestamps given in the file are kept (an export re-imports as it
-	 * was); missing ones are "now". An imported vector is the dense vector
-	 * named "default", as migration 003 names today's. */
+	 * was); missing ones are "now". Only the columns of schema 001: a
+	 * trigger of migration 003 names an imported vector "default". */
 	PGresult *r = exec(
 		"INSERT INTO documents (col_pk, document_id, sys, metadata, document_blobs,"
-		" fields, vector, vectors, vector_names, created_at, updated_at)"
+		" fields, vector, created_at, updated_at)"
 		" SELECT c.id, $2, $3::json, $4::jsonb, $5::json, $6::jsonb, $7::jsonb,"
-		" CASE WHEN $7::jsonb IS NULL THEN '{}' ELSE jsonb_build_object('default',"
-		" jsonb_build_object('type', 'dense', 'vector', $7::jsonb)) END,"
-		" CASE WHEN $7::jsonb IS NULL THEN NULL ELSE '[\"default\"]'::json END,"
 		" coalesce($8::timestamptz, now()),"
 		" coalesce($9::timestamptz, $8::timestamptz, now())"
 		" FROM collections c WHERE c.col_id = $1"
 		" ON CONFLICT (col_pk, document_id) DO UPDATE SET sys = EXCLUDED.sys,"
 		" metadata = EXCLUDED.metadata, document_blobs = EXCLUDED.document_blobs,"
 		" fields = EXCLUDED.fields, vector = EXCLUDED.vector,"
-		" vectors = EXCLUDED.vectors, vector_names = EXCLUDED.vector_names,"
 		" created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,"
 		" version = documents.version + 1"
 		" RETURNING id", 9, p);

@@ -126,6 +126,27 @@ BEGIN
 END
 $$;
 
+-- A document written with a `vector` and no named vectors (an import, a
+-- writer that knows only the older schema) has it as the dense vector
+-- named "default", as the migration names today's; a create that names
+-- its vectors keeps them.
+CREATE FUNCTION public.docapi_t_document_vectors()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' AND NEW.vectors <> '{}'::jsonb THEN
+    RETURN NEW;
+  END IF;
+  IF TG_OP = 'UPDATE' AND NEW.vector IS NOT DISTINCT FROM OLD.vector THEN
+    RETURN NEW;
+  END IF;
+  NEW.vectors := CASE WHEN NEW.vector IS NULL THEN '{}'::jsonb
+                      ELSE jsonb_build_object('default', jsonb_build_object(
+                               'type', 'dense', 'vector', NEW.vector)) END;
+  NEW.vector_names := CASE WHEN NEW.vector IS NULL THEN NULL ELSE '["default"]'::json END;
+  RETURN NEW;
+END
+$$;
+
 -- A deleted document leaves a tombstone, unless its collection is being
 -- deleted with it.
 CREATE FUNCTION public.docapi_t_document_deleted()
@@ -148,6 +169,8 @@ CREATE TRIGGER documents_written BEFORE INSERT OR UPDATE ON public.documents
     FOR EACH ROW EXECUTE FUNCTION public.docapi_t_document_written();
 CREATE TRIGGER documents_lineage BEFORE INSERT OR UPDATE OF sys ON public.documents
     FOR EACH ROW EXECUTE FUNCTION public.docapi_t_document_lineage();
+CREATE TRIGGER documents_vectors BEFORE INSERT OR UPDATE OF vector ON public.documents
+    FOR EACH ROW EXECUTE FUNCTION public.docapi_t_document_vectors();
 CREATE TRIGGER documents_deleted AFTER DELETE ON public.documents
     FOR EACH ROW EXECUTE FUNCTION public.docapi_t_document_deleted();
 

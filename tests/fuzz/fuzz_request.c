@@ -106,6 +106,14 @@ void db_scope_clear(struct db_scope *s)
 	memset(s, 0, sizeof *s);
 }
 
+enum db_status db_cursor_secret(struct db *db, const char *rid, const char **out)
+{
+	(void)db;
+	(void)rid;
+	*out = "fuzz: a cursor secret of 32 bytes or more";
+	return DB_OK;
+}
+
 enum db_status db_role(struct db *db, const char *rid, int *standby)
 {
 	(void)db;

@@ -413,7 +413,8 @@ static int cmd_export(const char *col)
 {
 	const char *p[1] = { col };
 	PGresult *r = exec(
-		"SELECT " DB_DOC_COLUMNS ", d.document_id, c.col_id"
+		/* no vector_names: export reads schema 001 as well (before a migrate) */
+		"SELECT " DB_DOC_COLUMNS_WITH("NULL::json") ", d.document_id, c.col_id"
 		" FROM documents d JOIN collections c ON c.id = d.col_pk"
 		" WHERE c.col_id = $1 ORDER BY d.id", 1, p);
 	if (!r)

@@ -14,8 +14,10 @@
 #define DB_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 /* A document row as struct stored_doc reads it (db_stored_doc), for
  * docapi-admin's export. */
-#define DB_DOC_COLUMNS "d.id, d.version, d.sys, d.metadata, d.document_blobs, " \
-	"d.fields, d.vector, d.vector_names, " DB_TS("d.created_at") ", " DB_TS("d.updated_at")
+#define DB_DOC_COLUMNS_WITH(vector_names) "d.id, d.version, d.sys, d.metadata, " \
+	"d.document_blobs, d.fields, d.vector, " vector_names ", " DB_TS("d.created_at") ", " \
+	DB_TS("d.updated_at")
+#define DB_DOC_COLUMNS DB_DOC_COLUMNS_WITH("d.vector_names")
 #define DB_DOC_NCOLUMNS 10
 
 /* The columns of public.docapi_row (sql/functions.sql), which

@@ -144,6 +144,16 @@ BEGIN
 END
 $$;
 
+-- Whether the scope row r lets its key write the document it found, at
+-- the version If-Match names (NULL: any). The one check the single-document
+-- writers share before they write.
+CREATE FUNCTION public.docapi_may_write(r public.docapi_row, p_if_version bigint)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+  SELECT coalesce(r.id IS NOT NULL AND r.key_valid AND r.ns_allowed
+                  AND r.role IN ('write', 'admin')
+                  AND (p_if_version IS NULL OR r.version = p_if_version), false)
+$$;
+
 -- PATCH with a merge patch that names only writable members, in one call:
 -- authenticates (write role), resolves the path, applies the patch inside
 -- the UPDATE (so concurrent patches of one document serialize on its row
@@ -211,9 +221,7 @@ BEGIN
     IF NOT FOUND THEN
       RETURN;  -- no such key
     END IF;
-    IF r.id IS NULL OR NOT r.key_valid OR NOT r.ns_allowed
-       OR r.role NOT IN ('write', 'admin')
-       OR (p_if_version IS NOT NULL AND r.version <> p_if_version) THEN
+    IF NOT public.docapi_may_write(r, p_if_version) THEN
       RETURN NEXT r;
       RETURN;
     END IF;
@@ -313,9 +321,7 @@ BEGIN
   IF NOT FOUND THEN
     RETURN;  -- no such key
   END IF;
-  IF r.id IS NULL OR NOT r.key_valid OR NOT r.ns_allowed
-     OR r.role NOT IN ('write', 'admin')
-     OR (p_if_version IS NOT NULL AND r.version <> p_if_version) THEN
+  IF NOT public.docapi_may_write(r, p_if_version) THEN
     RETURN NEXT r;
     RETURN;
   END IF;

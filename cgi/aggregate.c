@@ -1,5 +1,6 @@
 /* aggregate.c - see aggregate.h. */
 #include "aggregate.h"
+#include "list_query.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -435,14 +436,7 @@ int aggregate_build(struct filter_sql *f, struct json_object *body, const char *
 	char cap[24];
 	snprintf(cap, sizeof cap, "%lld", limit ? limit : (long long)AGGREGATE_MAX_GROUPS);
 	int pcap = filter_param(f, cap);
-	/* the scope, as a list's */
-	buf_puts(&sql, "WITH s AS (SELECT k.role,"
-	         " (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())) AS key_valid,"
-	         " n.ns_id, (k.namespaces IS NULL OR n.ns_id = ANY (k.namespaces)) AS ns_allowed,"
-	         " c.col_id, c.id AS col_pk FROM public.api_keys k"
-	         " LEFT JOIN public.namespaces n ON n.org_pk = k.org_pk AND (n.ns_id = $2 OR n.name = $3)"
-	         " LEFT JOIN public.collections c ON c.ns_pk = n.id AND (c.col_id = $4 OR c.name = $5)"
-	         " WHERE k.key_hash = $1)");
+	buf_puts(&sql, list_scope_cte);
 	buf_printf(&sql, ", q AS (SELECT %s%s FROM s JOIN public.documents d ON d.col_pk = s.col_pk"
 	           " JOIN public.collections c ON c.id = d.col_pk", keys.data, mcols.data);
 	if (a.unwind)

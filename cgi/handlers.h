@@ -105,5 +105,7 @@ enum h_result h_object_tree(struct call *c);
 enum h_result h_list(struct call *c);
 enum h_result h_aggregate(struct call *c);
 enum h_result h_bulk(struct call *c);
+enum h_result h_batch_update(struct call *c);
+enum h_result h_batch_delete(struct call *c);
 
 #endif

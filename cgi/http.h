@@ -69,6 +69,7 @@ struct response {
 	long long etag;           /* > 0: ETag: "<etag>" (a document version) */
 	int allow;                /* methods for Allow (405), 0: none */
 	const char *preference_applied; /* static text for Preference-Applied, or NULL */
+	char preference_text[48]; /* a computed one (preference_applied points here) */
 	struct buf location;      /* Location's URL; empty: none (owned, reused) */
 	int replayed;             /* Idempotent-Replayed: true */
 	struct buf body;

@@ -7,8 +7,7 @@
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
-/* The scope: key, namespace and collection, as public.docapi_scope. */
-static const char scope_cte[] =
+const char list_scope_cte[] =
 	"WITH s AS (SELECT k.role,"
 	" (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())) AS key_valid,"
 	" n.ns_id, (k.namespaces IS NULL OR n.ns_id = ANY (k.namespaces)) AS ns_allowed,"
@@ -200,7 +199,7 @@ int list_query_build(struct filter_sql *f, const struct list_query *q,
 		pcols = filter_param(f, q->cols ? q->cols : "{}");
 		buf_printf(&sql, ns_scope_cte, pcols);
 	} else {
-		buf_puts(&sql, scope_cte);
+		buf_puts(&sql, list_scope_cte);
 	}
 	/* m: the matching documents with their sort keys (not materialized:
 	 * the page's LIMIT and the keyset reach the index). */

@@ -23,6 +23,11 @@
 
 #define LIST_FIRST_PARAM 6
 
+/* "WITH s AS (...)": the scope of a collection's statement, as
+ * public.docapi_scope has it (role, key_valid, ns_id, ns_allowed, col_id,
+ * col_pk) from $1..$5; every dynamic statement of a collection starts so. */
+extern const char list_scope_cte[];
+
 struct list_query {
 	struct json_object *filters;    /* borrowed; NULL: every document */
 	const char *sort_field;         /* NULL: created_at */

@@ -33,6 +33,21 @@ static void add_path(struct json_object **list, const char *key, struct json_obj
 	json_object_array_add(*list, e);
 }
 
+/* 1 when a merge patch nests an object or holds null: then `||` is not
+ * the merge (docapi_patched). */
+static int is_deep(struct json_object *patch)
+{
+	if (!patch)
+		return 0;
+	json_object_object_foreach(patch, k, val) {
+		(void)k;
+		if (!val || json_object_is_type(val, json_type_null) ||
+		    json_object_is_type(val, json_type_object))
+			return 1;
+	}
+	return 0;
+}
+
 /* A dotted key with no empty segment. */
 static int is_path(const char *k)
 {
@@ -76,6 +91,7 @@ int update_data_split(struct update_data *u, struct json_object *ud, struct verr
 		if (doc_is_reserved(first)) {  /* a read-only field, or a path into one */
 			if (!u->read_only)
 				u->read_only = k;
+			add_path(&u->ropaths, is_path(k) ? k : first, val);
 			continue;
 		}
 		if (is_path(k)) {  /* into a flat field, if it holds an object (per document) */
@@ -91,7 +107,34 @@ int update_data_split(struct update_data *u, struct json_object *ud, struct verr
 	u->meta_paths = text_of(u->mpaths);
 	u->field_paths = text_of(u->fpaths);
 	u->blobs = text_of(u->canon_blobs);
+	u->ro_paths = text_of(u->ropaths);
+	u->meta_deep = is_deep(u->meta);
+	u->fields_deep = is_deep(u->fields);
 	return verr_count(v) - before;
+}
+
+/* Adds o[k] = a reference to val, when val is set. */
+static void put(struct json_object *o, const char *k, struct json_object *val)
+{
+	if (val)
+		json_object_object_add(o, k, json_object_get(val));
+}
+
+struct json_object *update_data_item(const struct update_data *u)
+{
+	struct json_object *o = json_object_new_object();
+
+	put(o, "mp", u->meta);
+	if (u->meta_deep)
+		json_object_object_add(o, "md", json_object_new_boolean(1));
+	put(o, "fp", u->fields);
+	if (u->fields_deep)
+		json_object_object_add(o, "fd", json_object_new_boolean(1));
+	put(o, "mx", u->mpaths);
+	put(o, "fx", u->fpaths);
+	put(o, "b", u->canon_blobs);
+	put(o, "ro", u->ropaths);
+	return o;
 }
 
 void update_data_clear(struct update_data *u)
@@ -100,6 +143,7 @@ void update_data_clear(struct update_data *u)
 	json_object_put(u->fields);
 	json_object_put(u->mpaths);
 	json_object_put(u->fpaths);
+	json_object_put(u->ropaths);
 	json_object_put(u->canon_blobs);
 	memset(u, 0, sizeof *u);
 }

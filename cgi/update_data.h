@@ -21,8 +21,10 @@ struct update_data {
 	const char *field_paths;    /* the same for dotted flat-field keys */
 	const char *blobs;          /* the new document_blobs */
 	const char *read_only;      /* the first read-only field named, or NULL */
+	const char *ro_paths;       /* every one named, as meta_paths: checked per document */
+	int meta_deep, fields_deep; /* the patch nests objects or holds null */
 	/* owned; update_data_clear() */
-	struct json_object *meta, *fields, *mpaths, *fpaths, *canon_blobs;
+	struct json_object *meta, *fields, *mpaths, *fpaths, *ropaths, *canon_blobs;
 };
 
 /*
@@ -32,6 +34,14 @@ struct update_data {
  */
 int update_data_split(struct update_data *u, struct json_object *update_data,
                       struct verrs *v);
+
+/*
+ * The split as one JSON object, the form a batch statement reads per
+ * item: "mp"/"md" the metadata patch and whether it is deep, "fp"/"fd"
+ * the same for the flat fields, "mx"/"fx" the paths, "b" the blobs, "ro"
+ * the read-only paths; absent members are not touched. Caller owns.
+ */
+struct json_object *update_data_item(const struct update_data *u);
 void update_data_clear(struct update_data *u);
 
 #endif

@@ -877,3 +877,36 @@ RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
   SELECT jsonb_path_exists(p, ('strict $.**{' || p_levels ||
          '} ? (@.type() == "object" || @.type() == "array")')::jsonpath)
 $$;
+
+-- Batch writes (contract section 11): the first read-only field (or path
+-- into one) that update_data would change, as its dotted name; NULL when
+-- every one it names keeps its current value. p_view is the document's
+-- read-only view (what GET shows of those fields); p_ro lists them as
+-- docapi_apply_paths does ({"p": [keys], "v": value}, "rm" for null). A
+-- plain key is merged (RFC 7396) into the current value, a path replaces
+-- the value there; either way the result must equal what is stored.
+CREATE FUNCTION public.docapi_readonly_changed(p_view jsonb, p_ro jsonb)
+RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+  e jsonb;
+  path text[];
+  cur jsonb;
+  val jsonb;
+BEGIN
+  IF p_ro IS NULL THEN
+    RETURN NULL;
+  END IF;
+  FOR e IN SELECT x FROM jsonb_array_elements(p_ro) x LOOP
+    path := ARRAY(SELECT jsonb_array_elements_text(e -> 'p'));
+    cur := coalesce(p_view #> path, 'null'::jsonb);
+    val := coalesce(e -> 'v', 'null'::jsonb);
+    IF array_length(path, 1) = 1 THEN
+      val := public.docapi_merge(p_view -> path[1], val);
+    END IF;
+    IF val IS DISTINCT FROM cur THEN
+      RETURN array_to_string(path, '.');
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END
+$$;

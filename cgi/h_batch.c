@@ -10,11 +10,10 @@
  * decides per document and writes; a dry run is that statement inside a
  * transaction that is rolled back.
  */
-#include "batch.h"
+#include "batch_request.h"
 #include "db_documents.h"
 #include "handlers.h"
 #include "log.h"
-#include "update_data.h"
 #include "write_guard.h"
 
 #include <json-c/json.h>
@@ -131,240 +130,6 @@ static void reply_batch(struct call *c, const struct outcome *o, const struct wr
 	}
 }
 
-/* The body's member k, NULL when absent or null. */
-static struct json_object *member(struct json_object *b, const char *k)
-{
-	struct json_object *m = NULL;
-	json_object_object_get_ex(b, k, &m);
-	return json_object_is_type(m, json_type_null) ? NULL : m;
-}
-
-/* 1 when the body is a JSON object; a problem in v otherwise. */
-static int object_body(struct json_object *b, struct verrs *v)
-{
-	if (json_object_is_type(b, json_type_object))
-		return 1;
-	verr_add(v, "must be a JSON object", "type_error.dict", "body", NULL, NULL, NULL);
-	return 0;
-}
-
-/* "atomic": absent, null or a boolean. */
-static int parse_atomic(struct json_object *b, struct verrs *v)
-{
-	struct json_object *a = member(b, "atomic");
-	if (a && !json_object_is_type(a, json_type_boolean)) {
-		verr_add(v, "value could not be parsed to a boolean", "type_error.bool", "body",
-		         "atomic", NULL, NULL);
-		return 0;
-	}
-	return a && json_object_get_boolean(a);
-}
-
-/* "#i" for an array index in a loc. */
-static const char *idx(char *out, size_t n, size_t i)
-{
-	snprintf(out, n, "#%zu", i);
-	return out;
-}
-
-/*
- * The items of a list of document ids (`key`: "updates" holds objects
- * with document_id and update_data, "document_ids" strings) as the JSON
- * array batch.h reads, or NULL with problems in v: a list out of bounds,
- * an item of the wrong shape, an id repeated. An update_data that cannot
- * apply to any document (metadata not an object, bad blobs) fails its
- * item, not the request.
- */
-static struct json_object *parse_items(struct json_object *list, const char *key,
-                                       struct verrs *v)
-{
-	int updates = !strcmp(key, "updates"), before = verr_count(v);
-	struct json_object *items = NULL, *seen = json_object_new_object();
-	char ix[24], msg[300];
-
-	if (!json_object_is_type(list, json_type_array) || json_object_array_length(list) < 1 ||
-	    json_object_array_length(list) > BATCH_MAX_ITEMS) {
-		snprintf(msg, sizeof msg, "must be a list of 1 to %d items", BATCH_MAX_ITEMS);
-		verr_add(v, msg, "value_error.list", "body", key, NULL, NULL);
-		goto done;
-	}
-	items = json_object_new_array();
-	size_t n = json_object_array_length(list);
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(list, i), *id = e, *ud = NULL;
-		if (updates) {
-			if (!json_object_is_type(e, json_type_object)) {
-				verr_add(v, "must be an object", "type_error.dict", "body", key,
-				         idx(ix, sizeof ix, i), NULL);
-				continue;
-			}
-			id = member(e, "document_id");
-			ud = member(e, "update_data");
-			if (!ud)
-				verr_add(v, "field required", "value_error.missing", "body", key,
-				         idx(ix, sizeof ix, i), "update_data");
-			else if (!json_object_is_type(ud, json_type_object))
-				verr_add(v, "must be an object", "type_error.dict", "body", key,
-				         idx(ix, sizeof ix, i), "update_data");
-		}
-		if (!json_object_is_type(id, json_type_string)) {
-			verr_add(v, id ? "must be a string" : "field required",
-			         id ? "type_error.str" : "value_error.missing", "body", key,
-			         idx(ix, sizeof ix, i), updates ? "document_id" : NULL);
-			continue;
-		}
-		const char *s = json_object_get_string(id);
-		if (json_object_object_get_ex(seen, s, NULL)) {
-			verr_add(v, "document_id repeated in this request", "value_error.duplicate",
-			         "body", key, idx(ix, sizeof ix, i), updates ? "document_id" : NULL);
-			continue;
-		}
-		json_object_object_add(seen, s, NULL);
-		if (verr_count(v) > before)
-			continue;  /* the request fails: build no more items */
-		struct json_object *item;
-		if (updates) {
-			struct update_data u;
-			struct verrs iv = { 0 };
-			if (update_data_split(&u, ud, &iv)) {
-				struct json_object *d = verr_take(&iv), *first = json_object_array_get_idx(d, 0);
-				struct json_object *loc, *m;
-				json_object_object_get_ex(first, "loc", &loc);
-				json_object_object_get_ex(first, "msg", &m);
-				size_t nl = json_object_array_length(loc);
-				struct json_object *field = nl > 2 ? json_object_array_get_idx(loc, 2) : NULL;
-				snprintf(msg, sizeof msg, "update_data%s%.80s: %.180s", field ? "." : "",
-				         field ? json_object_get_string(field) : "", json_object_get_string(m));
-				item = json_object_new_object();
-				json_object_object_add(item, "err", json_object_new_string(msg));
-				json_object_put(d);
-			} else {
-				item = update_data_item(&u);
-			}
-			update_data_clear(&u);
-			verr_free(&iv);
-		} else {
-			item = json_object_new_object();
-		}
-		json_object_object_add(item, "i", json_object_get(id));
-		json_object_array_add(items, item);
-	}
-	if (verr_count(v) > before) {
-		json_object_put(items);
-		items = NULL;
-	}
-done:
-	json_object_put(seen);
-	return items;
-}
-
-/* The filters of a filter-mode write: required (what = "update" or
- * "delete"), unless `optional`. NULL: every document. */
-static struct json_object *required_filters(struct json_object *b, const char *what,
-                                            int optional, struct verrs *v)
-{
-	struct json_object *f = member(b, "filters");
-	char msg[96];
-
-	if (!f && !optional) {
-		snprintf(msg, sizeof msg, "filters is required; send \"filters\": {} to %s every "
-		         "document", what);
-		verr_add(v, msg, "value_error.missing", "body", "filters", NULL, NULL);
-	}
-	return f;
-}
-
-/* update_data of a filter-mode write, split into u; its text in *text. */
-static void filter_update(struct json_object *b, struct update_data *u, struct json_object **item,
-                          struct verrs *v)
-{
-	struct json_object *ud = member(b, "update_data");
-
-	if (!ud)
-		verr_add(v, "field required", "value_error.missing", "body", "update_data", NULL, NULL);
-	else if (update_data_split(u, ud, v) == 0)
-		*item = update_data_item(u);
-}
-
-/* The whole request: shape checked, guards read, statement run, answered. */
-static enum h_result batch_request(struct call *c, struct batch_query *q, struct verrs *v,
-                                   const char *count_name, const char *message)
-{
-	struct write_guard g;
-	struct outcome o;
-	int answered;
-	enum h_result r;
-
-	write_guard_parse(&g, c->req->prefer, v);
-	q->max_affected = g.max_affected;
-	q->ts_config = c->cfg->text_search_config;
-	q->max_depth = (int)c->cfg->max_depth;
-	if (verr_count(v))
-		return call_refuse_invalid(c, v);
-	r = run(c, q, &g, &o, &answered);
-	if (!answered)
-		reply_batch(c, &o, &g, q->atomic, count_name, message);
-	outcome_clear(&o);
-	return r;
-}
-
-enum h_result h_batch_update(struct call *c)
-{
-	struct json_object *b = c->body, *updates, *items = NULL, *item = NULL;
-	struct batch_query q = { .op = BATCH_UPDATE };
-	struct update_data u = { 0 };
-	struct verrs v = { 0 };
-
-	updates = member(b, "updates");
-	q.atomic = parse_atomic(b, &v);
-	if (!object_body(b, &v)) {
-		;
-	} else if (updates && (member(b, "filters") || member(b, "update_data"))) {
-		verr_add(&v, "send updates, or filters with update_data, not both",
-		         "value_error.batch_mode", "body", "updates", NULL, NULL);
-	} else if (updates) {
-		items = parse_items(updates, "updates", &v);
-	} else if (!member(b, "update_data")) {
-		verr_add(&v, "field required: updates, or filters with update_data",
-		         "value_error.missing", "body", "updates", NULL, NULL);
-	} else {
-		q.filters = required_filters(b, "update", 0, &v);
-		filter_update(b, &u, &item, &v);
-	}
-	q.items = items ? json_object_to_json_string_ext(items, JSON_COMPACT) : NULL;
-	q.update = item ? json_object_to_json_string_ext(item, JSON_COMPACT) : NULL;
-	enum h_result r = batch_request(c, &q, &v, "updated_count", "Batch update completed");
-	json_object_put(items);
-	json_object_put(item);
-	update_data_clear(&u);
-	verr_free(&v);
-	return r;
-}
-
-enum h_result h_batch_delete(struct call *c)
-{
-	struct json_object *b = c->body, *ids, *items = NULL;
-	struct batch_query q = { .op = BATCH_DELETE };
-	struct verrs v = { 0 };
-
-	ids = member(b, "document_ids");
-	q.atomic = parse_atomic(b, &v);
-	if (!object_body(b, &v))
-		;
-	else if (ids && member(b, "filters"))
-		verr_add(&v, "send document_ids or filters, not both", "value_error.batch_mode",
-		         "body", "document_ids", NULL, NULL);
-	else if (ids)
-		items = parse_items(ids, "document_ids", &v);
-	else
-		q.filters = required_filters(b, "delete", 0, &v);
-	q.items = items ? json_object_to_json_string_ext(items, JSON_COMPACT) : NULL;
-	enum h_result r = batch_request(c, &q, &v, "deleted_count", "Batch delete completed");
-	json_object_put(items);
-	verr_free(&v);
-	return r;
-}
-
 /* Bulk's answer: all or nothing, refusals as 422s (section 11). */
 static void reply_bulk(struct call *c, const struct outcome *o, const struct write_guard *g)
 {
@@ -398,43 +163,62 @@ static void reply_bulk(struct call *c, const struct outcome *o, const struct wri
 	verr_free(&v);
 }
 
+/* Runs a checked request: guards read, statement run, answered. */
+static enum h_result answer(struct call *c, struct batch_request *br, struct verrs *v,
+                            const char *count_name, const char *message)
+{
+	struct write_guard g;
+	struct outcome o = { 0 };
+	int answered = 0;
+	enum h_result r;
+
+	write_guard_parse(&g, c->req->prefer, v);
+	br->q.max_affected = g.max_affected;
+	br->q.ts_config = c->cfg->text_search_config;
+	br->q.max_depth = (int)c->cfg->max_depth;
+	if (verr_count(v))
+		return call_refuse_invalid(c, v);
+	r = run(c, &br->q, &g, &o, &answered);
+	if (!answered && count_name)
+		reply_batch(c, &o, &g, br->q.atomic, count_name, message);
+	else if (!answered)
+		reply_bulk(c, &o, &g);
+	outcome_clear(&o);
+	return r;
+}
+
+enum h_result h_batch_update(struct call *c)
+{
+	struct batch_request br;
+	struct verrs v = { 0 };
+
+	batch_request_update(&br, c->body, &v);
+	enum h_result r = answer(c, &br, &v, "updated_count", "Batch update completed");
+	batch_request_clear(&br);
+	verr_free(&v);
+	return r;
+}
+
+enum h_result h_batch_delete(struct call *c)
+{
+	struct batch_request br;
+	struct verrs v = { 0 };
+
+	batch_request_delete(&br, c->body, &v);
+	enum h_result r = answer(c, &br, &v, "deleted_count", "Batch delete completed");
+	batch_request_clear(&br);
+	verr_free(&v);
+	return r;
+}
+
 enum h_result h_bulk(struct call *c)
 {
-	struct json_object *item = NULL;
-	struct batch_query q = { .op = BATCH_UPDATE, .atomic = 1 };
-	struct update_data u = { 0 };
-	struct write_guard g;
+	struct batch_request br;
 	struct verrs v = { 0 };
-	struct outcome o = { 0 };
-	enum h_result r = H_DONE;
-	int answered;
 
-	if (object_body(c->body, &v)) {
-		q.filters = required_filters(c->body, "update",
-		                             !strcmp(c->cfg->require_filters, "false"), &v);
-		filter_update(c->body, &u, &item, &v);
-	}
-	if (u.read_only) {  /* in bulk, naming one at all is refused */
-		char msg[200];
-		snprintf(msg, sizeof msg, "Field '%.150s' is read-only", u.read_only);
-		verr_add(&v, msg, "value_error.read_only", "body", "update_data", u.read_only, NULL);
-	}
-	write_guard_parse(&g, c->req->prefer, &v);
-	if (verr_count(&v)) {
-		r = call_refuse_invalid(c, &v);
-		goto cleanup;
-	}
-	q.update = json_object_to_json_string_ext(item, JSON_COMPACT);
-	q.max_affected = g.max_affected;
-	q.ts_config = c->cfg->text_search_config;
-	q.max_depth = (int)c->cfg->max_depth;
-	r = run(c, &q, &g, &o, &answered);
-	if (!answered)
-		reply_bulk(c, &o, &g);
-cleanup:
-	outcome_clear(&o);
-	json_object_put(item);
-	update_data_clear(&u);
+	batch_request_bulk(&br, c->body, strcmp(c->cfg->require_filters, "false") != 0, &v);
+	enum h_result r = answer(c, &br, &v, NULL, NULL);
+	batch_request_clear(&br);
 	verr_free(&v);
 	return r;
 }

@@ -52,7 +52,7 @@ static void item_results(struct buf *sql, const struct batch_query *q, int pdm, 
 	         " AS ro_changed FROM it LEFT JOIN l ON l.document_id = it.doc)");
 	buf_printf(sql, ", r AS (SELECT x.*, CASE WHEN x.e ? 'err' THEN x.e ->> 'err'"
 	           " WHEN x.id IS NULL THEN 'Document not found'"
-	           " WHEN x.ro_changed IS NOT NULL THEN format('Field ''%%s'' is read-only', x.ro_changed)"
+	           " WHEN x.ro_changed IS NOT NULL THEN format('Field %%L is read-only', x.ro_changed)"
 	           " WHEN x.nm IS NULL OR x.nf IS NULL THEN"
 	           " 'A dotted path in update_data goes through a value that is not an object'"
 	           " WHEN public.docapi_nests_deeper(x.nm, $%d::int)"

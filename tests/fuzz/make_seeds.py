@@ -351,3 +351,34 @@ write("filter", "nest_17", "".join('{"AND":[' for _ in range(16)) + '{"a":1}' + 
 # a key longer than the 256-byte buffer the loc was once built in, cut
 # inside a UTF-8 sequence: the 422 was not UTF-8
 write("filter", "long_utf8_key", json.dumps({"__" + "\u00e9" * 200: 1}, ensure_ascii=False))
+
+# ---- batch: the bodies of POST/DELETE .../documents/batch and PATCH .../bulk
+# (fuzz_batch.c reads each as all three)
+reset("batch")
+batch = {
+    "updates": {"updates": [
+        {"document_id": "doc_a", "update_data": {"metadata": {"s": 1, "x": None},
+                                                 "metadata.deep.b": 2, "obj.y": 3}},
+        {"document_id": "doc_b", "update_data": {"source_type": "bucket", "internal_metadata.k": 1,
+                                                 "document_blobs": [{"property": "p", "type": "image",
+                                                                     "url": "s3://b/k"}]}},
+        {"document_id": "doc_c", "update_data": {"metadata": 7}}], "atomic": True},
+    "filter_mode": {"filters": {"metadata.even": True}, "update_data": {"metadata.f": "yes"}},
+    "every": {"filters": {}, "update_data": {"tag": None}},
+    "delete_ids": {"document_ids": ["doc_a", "doc_b", HOSTILE], "atomic": False},
+    "delete_filter": {"filters": {"OR": [cond("metadata.n", "gt", 1), {"metadata.t": HOSTILE}]}},
+    "both": {"updates": [{"document_id": "doc_a", "update_data": {}}], "filters": {},
+             "document_ids": ["doc_a"], "update_data": {"a": 1}},
+    "repeated": {"updates": [{"document_id": "d", "update_data": {}}] * 2,
+                 "document_ids": ["d", "d"]},
+    "hostile": {"updates": [{"document_id": HOSTILE, "update_data": {
+        "metadata." + HOSTILE: HOSTILE, HOSTILE + ".x": "$1", "lineage.'": 1}}],
+        "filters": {HOSTILE: "--"}, "update_data": {"a\"b": "';"}},
+    "bad_shapes": {"updates": [1, {"document_id": 2}, {"document_id": "x", "update_data": []}],
+                   "atomic": "yes"},
+}
+for name, body in batch.items():
+    write("batch", name, json.dumps(body))
+write("batch", "not_object", "[]")
+write("batch", "updates_1001", json.dumps({"updates": [{"document_id": "d%d" % i, "update_data": {}}
+                                                      for i in range(1001)]}))

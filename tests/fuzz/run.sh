@@ -7,7 +7,7 @@
 # sources with clang -fsanitize=fuzzer,address,undefined (independent of the
 # autotools build), then runs it for SECONDS (default 30) starting from the
 # committed seeds in tests/fuzz/corpus/<name>/. Harnesses: request jsonpatch
-# s3presign config import jsontext create filter (default: all).
+# s3presign config import jsontext create filter batch (default: all).
 #
 # A harness fails on any crash, sanitizer report, leak, timeout (> 10 s for
 # one input), out-of-memory (> 2 GiB RSS) or broken invariant (abort). The
@@ -36,7 +36,7 @@ if [ $# -gt 0 ] && [[ $1 =~ ^[0-9]+$ ]]; then
     SECONDS_EACH=$1
     shift
 fi
-ALL="request jsonpatch s3presign config import jsontext create filter"
+ALL="request jsonpatch s3presign config import jsontext create filter batch"
 HARNESSES=${*:-$ALL}
 PARALLEL=${FUZZ_PARALLEL:-1}
 
@@ -105,6 +105,11 @@ build() {
         filter)
             srcs="$C/filter.c $C/list_query.c $C/body.c $C/problems.c $C/util.c $C/log.c"
             libs="$LIBS_JSON $LIBS_SSL -lm" ;;
+        batch)
+            srcs="$C/batch_request.c $C/batch.c $C/update_data.c $C/filter.c $C/list_query.c
+                  $C/body.c $C/problems.c $C/doc.c $C/doc_check.c $C/jsonpatch.c $C/util.c
+                  $C/log.c"
+            libs="$LIBS_JSON $LIBS_SSL -lm" ;;
         *)
             echo "fuzz: unknown harness '$h' (known: $ALL)" >&2
             return 1 ;;
@@ -122,7 +127,7 @@ dict_for() {
         request) echo "$FUZZ_DIR/dict/request.dict" ;;
         jsonpatch | import | jsontext) echo "$FUZZ_DIR/dict/json.dict" ;;
         create) echo "$FUZZ_DIR/dict/create.dict" ;;
-        filter) echo "$FUZZ_DIR/dict/filter.dict" ;;
+        filter | batch) echo "$FUZZ_DIR/dict/filter.dict" ;;
         s3presign) echo "$FUZZ_DIR/dict/s3.dict" ;;
         config) echo "$FUZZ_DIR/dict/config.dict" ;;
     esac

@@ -28,9 +28,13 @@ enum h_result h_aggregate(struct call *c)
 	struct db *db = c->db_read;
 	enum db_status st = db_run_found(db, c->req->request_id, c->key_hash, call_namespace(c),
 	                                 c->params[0], &f, &out);
-	if (st == DB_UNAVAILABLE && db != c->db)
-		st = db_run_found(c->db, c->req->request_id, c->key_hash, call_namespace(c),
+	if (st == DB_UNAVAILABLE && db != c->db) {
+		db = c->db;
+		st = db_run_found(db, c->req->request_id, c->key_hash, call_namespace(c),
 		                  c->params[0], &f, &out);
+	}
+	if (st == DB_ERROR && call_refuse_bad_value(c, db, &r))
+		goto cleanup;
 	if (st != DB_OK) {
 		r = h_of_db(st);
 		goto cleanup;

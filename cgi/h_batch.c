@@ -55,6 +55,14 @@ static enum h_result run(struct call *c, const struct batch_query *q,
 	if (st == DB_OK)
 		st = db_run_found(c->db, c->req->request_id, c->key_hash, call_namespace(c),
 		                  c->params[0], &f, &out);
+	if (st != DB_OK && in_txn) {  /* an aborted dry run: over before anything else runs */
+		db_rollback(c->db, c->req->request_id);
+		in_txn = 0;
+	}
+	if (st == DB_ERROR && call_refuse_bad_value(c, c->db, &r)) {
+		*answered = 1;
+		goto cleanup;
+	}
 	if (st != DB_OK) {
 		r = h_of_db(st);
 		*answered = 1;

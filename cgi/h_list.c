@@ -591,22 +591,6 @@ static enum h_result reply(struct call *c, const struct list_req *lr, const stru
 	return H_DONE;
 }
 
-/* An error the database found in what the request asked (an invalid
- * regular expression, a date out of range): 422 once the scope's checks
- * pass, as any other problem of the body. 0: not such an error. */
-static int refuse_bad_value(struct call *c, const struct db *db, enum h_result *r)
-{
-	if (strcmp(db->sqlstate, "2201B") && strcmp(db->sqlstate, "22008") &&
-	    strcmp(db->sqlstate, "22007"))
-		return 0;
-	struct verrs v = { 0 };
-	verr_add(&v, !strcmp(db->sqlstate, "2201B") ? "invalid regular expression"
-	         : "invalid timestamp", "value_error", "body", "filters", NULL, NULL);
-	*r = call_refuse_invalid(c, &v);
-	verr_free(&v);
-	return 1;
-}
-
 /* return_url asked for (also by the body) but no credentials: 503 once
  * the scope's checks pass. */
 static int refuse_presign(struct call *c, enum h_result *r)
@@ -656,7 +640,7 @@ enum h_result h_list(struct call *c)
 		db = c->db;
 		st = db_list(db, c->req->request_id, c->key_hash, call_namespace(c), col, &f, &l);
 	}
-	if (st == DB_ERROR && refuse_bad_value(c, db, &r))
+	if (st == DB_ERROR && call_refuse_bad_value(c, db, &r))
 		goto cleanup;
 	if (st != DB_OK) {
 		r = h_of_db(st);

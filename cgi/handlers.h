@@ -73,6 +73,12 @@ enum h_result call_resolve(struct call *c, int *answered);
  * problems before the collection's 404. One round trip. */
 enum h_result call_refuse_invalid(struct call *c, struct verrs *v);
 
+/* After a statement of a dynamic filter failed on db: when PostgreSQL
+ * refused a value of the request (an invalid regular expression, a date
+ * out of range), answers that 422 as call_refuse_invalid() does, sets *r
+ * and returns 1; otherwise 0. */
+int call_refuse_bad_value(struct call *c, const struct db *db, enum h_result *r);
+
 /* The HMAC key of cursors: cursor_secret from the configuration, else the
  * one migrate stored in the database (read once; the replica first). */
 enum h_result call_cursor_secret(struct call *c, const char **secret);

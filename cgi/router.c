@@ -271,6 +271,22 @@ enum h_result call_refuse_invalid(struct call *c, struct verrs *v)
 	return r;
 }
 
+/* An error the database found in what the request asked (an invalid
+ * regular expression, a date out of range): 422 once the scope's checks
+ * pass, as any other problem of the body. 0: not such an error. */
+int call_refuse_bad_value(struct call *c, const struct db *db, enum h_result *r)
+{
+	if (strcmp(db->sqlstate, "2201B") && strcmp(db->sqlstate, "22008") &&
+	    strcmp(db->sqlstate, "22007"))
+		return 0;
+	struct verrs v = { 0 };
+	verr_add(&v, !strcmp(db->sqlstate, "2201B") ? "invalid regular expression"
+	         : "invalid timestamp", "value_error", "body", "filters", NULL, NULL);
+	*r = call_refuse_invalid(c, &v);
+	verr_free(&v);
+	return 1;
+}
+
 /* What the checks needing no database found, to be answered in the
  * contract's order once the scope's own checks have passed. */
 struct local {

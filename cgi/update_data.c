@@ -48,6 +48,32 @@ static int is_deep(struct json_object *patch)
 	return 0;
 }
 
+/* doc_check_blobs() names ["body", "document_blobs", i, member], as for a
+ * document body: moves each problem under ["body", "update_data",
+ * "document_blobs", i], the member then named in the message. */
+static void rehome_blob_problems(struct verrs *from, struct verrs *to)
+{
+	struct json_object *d = verr_take(from);
+	size_t n = json_object_array_length(d);
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *p = json_object_array_get_idx(d, i), *loc, *msg, *type;
+		char ix[24] = "", text[300];
+		json_object_object_get_ex(p, "loc", &loc);
+		json_object_object_get_ex(p, "msg", &msg);
+		json_object_object_get_ex(p, "type", &type);
+		size_t nl = json_object_array_length(loc);
+		if (nl > 2)
+			snprintf(ix, sizeof ix, "#%d", json_object_get_int(json_object_array_get_idx(loc, 2)));
+		snprintf(text, sizeof text, "%.100s%s%.180s",
+		         nl > 3 ? json_object_get_string(json_object_array_get_idx(loc, 3)) : "",
+		         nl > 3 ? ": " : "", json_object_get_string(msg));
+		verr_add(to, text, json_object_get_string(type), "body", "update_data",
+		         "document_blobs", ix[0] ? ix : NULL);
+	}
+	json_object_put(d);
+}
+
 /* A dotted key with no empty segment. */
 static int is_path(const char *k)
 {
@@ -76,7 +102,9 @@ int update_data_split(struct update_data *u, struct json_object *ud, struct verr
 			continue;
 		}
 		if (!strcmp(k, "document_blobs")) {
-			doc_check_blobs(val, v);
+			struct verrs bv = { 0 };
+			doc_check_blobs(val, &bv);
+			rehome_blob_problems(&bv, v);
 			if (verr_count(v) == before)
 				u->canon_blobs = doc_canonical_blobs(val);
 			continue;

@@ -2385,6 +2385,149 @@ add_list_match("unknown_keys_ignored", lambda: {SQL: SQL, "where": "1=1", "filte
                list("abcd"))
 
 
+# ---- 17. batch and bulk: POST/DELETE …/documents/batch, PATCH …/documents/bulk
+# (contract section 11). Every refusal writes nothing (db_unchanged); the
+# hostile ids and field names that are valid shapes are per-item failures or
+# changes to the hostile list collection's documents only where asked.
+
+def many(method, body, route="batch", col=None, key=T.DEFAULT, ns=T.DEFAULT,
+         ctype="application/json", headers=()):
+    """A batch or bulk request to the hostile list collection (col: another);
+    body a JSON value, or bytes/str sent as they are."""
+    h = []
+    key = T.SEED["key_write"] if key is T.DEFAULT else key
+    ns = "production" if ns is T.DEFAULT else ns
+    if key is not None:
+        h.append(("Authorization", "Bearer " + key))
+    if ns is not None:
+        h.append(("X-Namespace", ns))
+    if ctype is not None:
+        h.append(("Content-Type", ctype))
+    h.extend(headers)
+    if not isinstance(body, (bytes, str)):
+        body = json.dumps(body)
+    path = "/v1/collections/%s/documents/%s" % (col or list_collection()["id"], route)
+    return T.request(method, path, h, body)
+
+
+def add_many_reject(name, method, make, status, etype=None, loc=None, vtype=None, msg_re=None,
+                    **kw):
+    def send():
+        list_collection()
+        args = {k: (v() if callable(v) else v) for k, v in kw.items()}
+        return many(method, make(), **args)
+    add_reject("many_" + name, send, status, etype, loc=loc, vtype=vtype, msg_re=msg_re)
+
+
+# the collection is made before the first case's checksum
+CASES.append(("many_setup_collection", lambda: list_collection() and None))
+_ITEM = {"document_id": "doc_x", "update_data": {"metadata": {"x": 1}}}
+_BU = ("POST", {})
+_BD = ("DELETE", {})
+_BK = ("PATCH", {"route": "bulk"})
+for _name, (_m, _kw), _body, _loc, _vt in [
+        ("update_both_modes", _BU, {"updates": [_ITEM], "filters": {}}, ["body", "updates"],
+         "value_error.batch_mode"),
+        ("update_neither", _BU, {SQL: SQL}, ["body", "updates"], "value_error.missing"),
+        ("update_sql_list", _BU, {"updates": SQL}, ["body", "updates"], "value_error.list"),
+        ("update_1001", _BU, {"updates": [dict(_ITEM, document_id="d%d" % i) for i in range(1001)]},
+         ["body", "updates"], "value_error.list"),
+        ("update_repeated_sql_id", _BU, {"updates": [dict(_ITEM, document_id=SQL)] * 2},
+         ["body", "updates", 1, "document_id"], "value_error.duplicate"),
+        ("update_id_object", _BU, {"updates": [dict(_ITEM, document_id={"$ne": 1})]},
+         ["body", "updates", 0, "document_id"], "type_error.str"),
+        ("update_data_string", _BU, {"updates": [dict(_ITEM, update_data=SQL)]},
+         ["body", "updates", 0, "update_data"], "type_error.dict"),
+        ("update_filter_mode_no_filters", _BU, {"update_data": {SQL: 1}}, ["body", "filters"],
+         "value_error.missing"),
+        ("update_filter_sql_operator", _BU, {"filters": {"field": "metadata.a", "operator": SQL,
+                                                      "value": 1}, "update_data": {"a": 1}},
+         F + ["operator"], "value_error.operator"),
+        ("update_atomic_sql", _BU, {"updates": [_ITEM], "atomic": SQL}, ["body", "atomic"],
+         "type_error.bool"),
+        ("delete_no_filters", _BD, {"document_ids": None}, ["body", "filters"],
+         "value_error.missing"),
+        ("delete_both_modes", _BD, {"document_ids": [SQL], "filters": {}}, ["body", "document_ids"],
+         "value_error.batch_mode"),
+        ("delete_ids_nested", _BD, {"document_ids": [[SQL]]}, ["body", "document_ids", 0],
+         "type_error.str"),
+        ("delete_ids_empty", _BD, {"document_ids": []}, ["body", "document_ids"],
+         "value_error.list"),
+        ("delete_bad_regex", _BD, {"filters": {"field": "metadata.k", "operator": "regex",
+                                              "value": "(?<"}}, F, "value_error"),
+        ("bulk_no_filters", _BK, {"update_data": {"a": 1}}, ["body", "filters"],
+         "value_error.missing"),
+        ("bulk_read_only_sql_path", _BK, {"filters": {}, "update_data": {"lineage." + SQL: 1}},
+         ["body", "update_data", "lineage." + SQL], "value_error.read_only"),
+        ("bulk_update_data_array", _BK, {"filters": {}, "update_data": [SQL]},
+         ["body", "update_data"], "type_error.dict"),
+        ("bulk_blob_sql", _BK, {"filters": {}, "update_data": {"document_blobs": [SQL]}},
+         ["body", "update_data", "document_blobs", 0], "type_error.dict"),
+        ("bulk_blob_no_url", _BK, {"filters": {}, "update_data": {"document_blobs": [
+            {"field": SQL}]}}, ["body", "update_data", "document_blobs", 0],
+         "value_error.missing")]:
+    add_many_reject(_name, _m, (lambda b: lambda: b)(_body), 422, loc=_loc, vtype=_vt, **_kw)
+for _name, (_m, _kw) in [("update", _BU), ("delete", _BD), ("bulk", _BK)]:
+    add_many_reject(_name + "_max_affected_sql", _m, lambda: {"filters": {}, "update_data": {"a": 1}},
+                    422, loc=["header", "Prefer"], vtype="value_error.prefer",
+                    headers=[("Prefer", "max-affected=" + SQL.replace(" ", ""))], **_kw)
+    add_many_reject(_name + "_max_affected_0", _m, lambda: {"filters": {}, "update_data": {"a": 1}},
+                    422, loc=["header", "Prefer"], vtype="value_error.max_affected",
+                    headers=[("Prefer", "max-affected=0")], **_kw)
+    add_many_reject(_name + "_tx_sql", _m, lambda: {"filters": {}, "update_data": {"a": 1}}, 422,
+                    loc=["header", "Prefer"], vtype="value_error.prefer",
+                    headers=[("Prefer", "tx=" + SQL.replace(" ", ""))], **_kw)
+    add_many_reject(_name + "_read_key_403", _m, lambda: {"filters": {SQL: 1}}, 403,
+                    "ForbiddenError", key=lambda: T.SEED["key_read"], **_kw)
+    add_many_reject(_name + "_no_key_401", _m, lambda: b"\xff{", 401, "UnauthorizedError",
+                    key=None, **_kw)
+    add_many_reject(_name + "_text_plain_415", _m, lambda: "{}", 415,
+                    "UnsupportedMediaTypeError", ctype="text/plain", **_kw)
+    add_many_reject(_name + "_too_large_413", _m, lambda: b"{" + b" " * (BODY_LIMIT + 1) + b"}",
+                    413, "PayloadTooLargeError", **_kw)
+    add_many_reject(_name + "_malformed_422", _m, lambda: SQL, 422, loc=BODY, vtype=JDEC, **_kw)
+    add_many_reject(_name + "_array_422", _m, lambda: [{"filters": {}}], 422, loc=BODY,
+                    vtype="type_error.dict", **_kw)
+    add_many_reject(_name + "_unknown_collection_404", _m,
+                    lambda: {"filters": {}, "document_ids": None, "update_data": {"a": 1}}, 404,
+                    "NotFoundError", col="col_nope", **_kw)
+    add_many_reject(_name + "_sql_collection_404", _m, lambda: {"filters": {}, "update_data": {}},
+                    404, "NotFoundError", col=urllib.parse.quote(SQL, safe=""), **_kw)
+    add_many_reject(_name + "_tx_rollback_writes_nothing", _m,
+                    lambda: {"filters": {}, "update_data": {"metadata.x": SQL}}, 422,
+                    loc=["header", "Prefer"], vtype="value_error.max_affected",
+                    headers=[("Prefer", "tx=rollback, max-affected=1")], **_kw)
+
+
+def _many_hostile_ids_fail_per_item():
+    list_collection()
+    with db_unchanged():
+        ids = [SQL, L_QUOTES, L_UNI, "doc_" + L_LONG[:500], "%27", "doc_a\\0"]
+        b = T.expect_ok(many("DELETE", {"document_ids": ids}))
+        T.eq((b["deleted_count"], b["failed_count"]), (0, len(ids)), "hostile ids are no documents")
+        T.eq([x["document_id"] for x in b["results"]], ids, "each id echoed back exactly")
+        b = T.expect_ok(many("POST", {"updates": [{"document_id": i, "update_data": {SQL: SQL}}
+                                                  for i in ids]}))
+        T.eq(b["failed_count"], len(ids), "hostile ids fail per item")
+
+
+def _many_hostile_filter_dry_run():
+    col = list_collection()
+    with db_unchanged():
+        b = T.expect_ok(many("POST", {"filters": {"metadata." + SQL: SQL},
+                                      "update_data": {"metadata." + SQL: L_QUOTES, SQL: L_UNI}},
+                             headers=[("Prefer", "tx=rollback")]))
+        T.eq((b["updated_count"], b["failed_count"]), (1, 0), "the hostile filter names a")
+        b = T.expect_ok(many("DELETE", {"filters": {"metadata.title": SQL}},
+                             headers=[("Prefer", "tx=rollback")]))
+        T.eq(b["deleted_count"], 1, "a dry-run delete of b")
+    T.eq(T.get(col["b"], col=col["id"]).status, 200, "b is still there")
+
+
+CASES.append(("many_hostile_ids_fail_per_item", _many_hostile_ids_fail_per_item))
+CASES.append(("many_hostile_filter_dry_run", _many_hostile_filter_dry_run))
+
+
 # ------------------------------------------------------------------ runner
 
 def main(argv):

@@ -61,11 +61,11 @@ def _ml_root(base):
     return "%s://%s" % (u.scheme, u.netloc), u.path.rstrip("/")
 
 
-def _ml_chunked_post(path, headers, body, base=None, chunk=5):
+def _ml_chunked_post(path, headers, body, base=None, chunk=5, method="POST"):
     url = urllib.parse.urlsplit(base or BASE)
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
     try:
-        conn.putrequest("POST", url.path + path, skip_accept_encoding=True)
+        conn.putrequest(method, url.path + path, skip_accept_encoding=True)
         for k, v in headers:
             conn.putheader(k, v)
         conn.putheader("Transfer-Encoding", "chunked")

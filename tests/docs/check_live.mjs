@@ -398,8 +398,139 @@ if (process.env.DOCS_READ_KEY)
 await call("bulk, one document, max-affected=1", {
   method: "PATCH", path: bulkPath, op: BULK, headers: { ...json, Prefer: "max-affected=1" }, status: 200,
   body: { filters: { document_id: "doc_docs1" }, update_data: { "metadata.reviewed_by": "docs suite" } },
-  check: (r, j) => (j.updated_count === 1 && !r.headers.get("preference-applied") ? null : `answer ${JSON.stringify(j)}`),
+  check: (r, j) => (j.updated_count === 1 && r.headers.get("preference-applied") === "max-affected=1"
+    ? null : `Preference-Applied: ${r.headers.get("preference-applied")}, answer ${JSON.stringify(j)}`),
 });
+
+// batch: dry runs, refusals and failed items write nothing (DOC_A keeps its
+// ETag, checked by a 304; DOC_B is still there); the real writes are an
+// update of doc_docs1 and the delete of a document made here for it
+const BATCH = "/v1/collections/{collection_identifier}/documents/batch";
+const BU = [BATCH, "post"], BD = [BATCH, "delete"];
+const batchPath = `/v1/collections/${col}/documents/batch`;
+const res = (j) => JSON.stringify((j.results || []).map((x) => [x.document_id, x.success, x.error ?? null]));
+const pa = (r) => r.headers.get("preference-applied");
+await call("batch update, a dry run: one result per item, in request order", {
+  method: "POST", path: batchPath, op: BU, headers: { ...json, Prefer: "tx=rollback" }, status: 200,
+  body: { updates: [{ document_id: docA, update_data: { "metadata.batch": 1 } }, { document_id: "doc_missing", update_data: { "metadata.batch": 1 } },
+    { document_id: "doc_docs1", update_data: { metadata: { batch: 1 } } }] },
+  check: (r, j) => (res(j) === JSON.stringify([[docA, true, null], ["doc_missing", false, "Document not found"], ["doc_docs1", true, null]]) &&
+    j.updated_count === 2 && j.failed_count === 1 && j.message === "Batch update completed" && pa(r) === "tx=rollback"
+    ? null : `Preference-Applied: ${pa(r)}, answer ${JSON.stringify(j)}`),
+});
+await call("batch update, atomic, one document missing", {
+  method: "POST", path: batchPath, op: BU, headers: json, status: 409,
+  body: { atomic: true, updates: [{ document_id: docA, update_data: { "metadata.batch": 1 } }, { document_id: "doc_missing", update_data: { "metadata.batch": 1 } }] },
+  check: (r, j) => (j.error?.message === "Batch not applied: 1 item(s) failed" &&
+    JSON.stringify(j.error.details) === '{"failed_count":1,"results":[{"document_id":"doc_missing","success":false,"error":"Document not found"}]}'
+    ? null : `answer ${JSON.stringify(j)}`),
+});
+await call("batch update, a read-only field changed: that item fails", {
+  method: "POST", path: batchPath, op: BU, headers: json, status: 200,
+  body: { updates: [{ document_id: docA, update_data: { source_type: "bucket", "metadata.batch": 1 } }] },
+  check: (r, j) => (res(j) === JSON.stringify([[docA, false, "Field 'source_type' is read-only"]]) && j.updated_count === 0
+    ? null : `answer ${JSON.stringify(j)}`),
+});
+await call("GET after the batch dry run and the failed items: the same version", { path: docPath(docA), op: G, headers: { ...auth, "If-None-Match": etag }, status: 304 });
+await call("batch update, filter mode, a dry run over every document", {
+  method: "POST", path: batchPath, op: BU, headers: { ...json, Prefer: "tx=rollback, max-affected=3" }, status: 200,
+  body: { filters: {}, update_data: { "metadata.checked": true } },
+  check: (r, j) => (j.updated_count === 3 && j.failed_count === 0 && res(j) === "[]" && pa(r) === "max-affected=3, tx=rollback"
+    ? null : `Preference-Applied: ${pa(r)}, answer ${JSON.stringify(j)}`),
+});
+await call("batch update, more items than max-affected", {
+  method: "POST", path: batchPath, op: BU, headers: { ...json, Prefer: "max-affected=1" }, status: 422,
+  body: { updates: [{ document_id: docA, update_data: { "metadata.batch": 1 } }, { document_id: "doc_docs1", update_data: { "metadata.batch": 1 } }] },
+  check: (r, j) => (j.detail?.[0]?.msg === "2 documents would be affected, more than max-affected=1" &&
+    JSON.stringify(j.detail[0].loc) === '["header","Prefer"]' ? null : `answer ${JSON.stringify(j)}`),
+});
+await call("batch update, filter mode without filters", {
+  method: "POST", path: batchPath, op: BU, headers: json, status: 422, body: { update_data: { "metadata.checked": true } },
+  check: (r, j) => (JSON.stringify(j.detail?.[0]?.loc) === '["body","filters"]' &&
+    j.detail[0].msg === 'filters is required; send "filters": {} to update every document' ? null : `answer ${JSON.stringify(j)}`),
+});
+await call("batch update, updates and filters", {
+  method: "POST", path: batchPath, op: BU, headers: json, status: 422,
+  body: { updates: [{ document_id: docA, update_data: {} }], filters: {} },
+});
+await call("batch update, a document_id repeated", {
+  method: "POST", path: batchPath, op: BU, headers: json, status: 422,
+  body: { updates: [{ document_id: docA, update_data: {} }, { document_id: docA, update_data: {} }] },
+  check: (r, j) => (JSON.stringify(j.detail?.[0]?.loc) === '["body","updates",1,"document_id"]' ? null : `answer ${JSON.stringify(j)}`),
+});
+await call("batch update, atomic not a boolean", {
+  method: "POST", path: batchPath, op: BU, headers: json, status: 422, body: { atomic: "yes", updates: [{ document_id: docA, update_data: {} }] },
+});
+await call("batch update, text/plain", { method: "POST", path: batchPath, op: BU, headers: { ...auth, "Content-Type": "text/plain" }, body: "{}", status: 415 });
+await call("batch update in an unknown collection", {
+  method: "POST", path: "/v1/collections/nope/documents/batch", op: BU, headers: json, status: 404,
+  body: { updates: [{ document_id: docA, update_data: {} }] },
+});
+await call("batch update without a key", {
+  method: "POST", path: batchPath, op: BU, headers: { "X-Namespace": ns, "Content-Type": "application/json" }, body: {}, status: 401,
+});
+await call("GET is not a method of batch", {
+  path: batchPath, op: BU, headers: auth, status: 405,
+  check: (r) => (r.headers.get("allow") === "POST, DELETE" ? null : `Allow: ${r.headers.get("allow")}`),
+});
+if (process.env.DOCS_READ_KEY) {
+  await call("batch update with a read-only key", {
+    method: "POST", path: batchPath, op: BU, status: 403, body: { updates: [{ document_id: docA, update_data: {} }] },
+    headers: { ...json, Authorization: `Bearer ${process.env.DOCS_READ_KEY}` },
+  });
+  await call("batch delete with a read-only key", {
+    method: "DELETE", path: batchPath, op: BD, status: 403, body: { document_ids: [docB] },
+    headers: { ...json, Authorization: `Bearer ${process.env.DOCS_READ_KEY}` },
+  });
+}
+await call("batch update, one document, max-affected=1", {
+  method: "POST", path: batchPath, op: BU, headers: { ...json, Prefer: "max-affected=1" }, status: 200,
+  body: { updates: [{ document_id: "doc_docs1", update_data: { "metadata.batch_checked": true } }] },
+  check: (r, j) => (res(j) === '[["doc_docs1",true,null]]' && j.updated_count === 1 && pa(r) === "max-affected=1"
+    ? null : `Preference-Applied: ${pa(r)}, answer ${JSON.stringify(j)}`),
+});
+await call("batch delete, a dry run", {
+  method: "DELETE", path: batchPath, op: BD, headers: { ...json, Prefer: "tx=rollback" }, status: 200,
+  body: { document_ids: [docB, "doc_missing"] },
+  check: (r, j) => (res(j) === JSON.stringify([[docB, true, null], ["doc_missing", false, "Document not found"]]) &&
+    j.deleted_count === 1 && j.failed_count === 1 && j.message === "Batch delete completed" && pa(r) === "tx=rollback"
+    ? null : `Preference-Applied: ${pa(r)}, answer ${JSON.stringify(j)}`),
+});
+await call("batch delete, atomic, one document missing", {
+  method: "DELETE", path: batchPath, op: BD, headers: json, status: 409, body: { document_ids: [docB, "doc_missing"], atomic: true },
+});
+await call("GET after the batch delete dry run: still there", { path: docPath(docB), op: G, headers: auth, status: 200 });
+await call("batch delete without filters", {
+  method: "DELETE", path: batchPath, op: BD, headers: json, status: 422, body: {},
+  check: (r, j) => (JSON.stringify(j.detail?.[0]?.loc) === '["body","filters"]' &&
+    j.detail[0].msg === 'filters is required; send "filters": {} to delete every document' ? null : `answer ${JSON.stringify(j)}`),
+});
+await call("batch delete of every document, more than max-affected", {
+  method: "DELETE", path: batchPath, op: BD, headers: { ...json, Prefer: "max-affected=1" }, status: 422, body: { filters: {} },
+  check: (r, j) => (j.detail?.[0]?.msg === "3 documents would be affected, more than max-affected=1" ? null : `answer ${JSON.stringify(j)}`),
+});
+await call("batch delete, an id repeated", {
+  method: "DELETE", path: batchPath, op: BD, headers: json, status: 422, body: { document_ids: [docB, docB] },
+  check: (r, j) => (JSON.stringify(j.detail?.[0]?.loc) === '["body","document_ids",1]' ? null : `answer ${JSON.stringify(j)}`),
+});
+await call("batch delete, document_ids and filters", {
+  method: "DELETE", path: batchPath, op: BD, headers: json, status: 422, body: { document_ids: [docB], filters: {} },
+});
+await call("batch delete without a body", { method: "DELETE", path: batchPath, op: BD, headers: json, status: 422 });
+await call("batch delete in an unknown collection", {
+  method: "DELETE", path: "/v1/collections/nope/documents/batch", op: BD, headers: json, status: 404, body: { document_ids: [docB] },
+});
+const made = await fetch(`${base}/v1/collections/${col}/documents`, {
+  method: "POST", headers: json, body: JSON.stringify({ collection_id: col, document_id: "doc_docs_batch", metadata: { title: "Deleted by batch" } }),
+}).then((r) => r.status, (e) => String(e));
+report(made === 200, `a document to delete by batch: POST ${col}/documents -> ${made}`);
+await call("batch delete, by id", {
+  method: "DELETE", path: batchPath, op: BD, headers: { ...json, Prefer: "max-affected=1" }, status: 200,
+  body: { document_ids: ["doc_docs_batch"] },
+  check: (r, j) => (res(j) === '[["doc_docs_batch",true,null]]' && j.deleted_count === 1 && pa(r) === "max-affected=1"
+    ? null : `Preference-Applied: ${pa(r)}, answer ${JSON.stringify(j)}`),
+});
+await call("GET after the batch delete", { path: docPath("doc_docs_batch"), op: G, headers: auth, status: 404 });
 
 const merge = { ...auth, "Content-Type": "application/merge-patch+json" };
 await call("PATCH with a text/plain body", {

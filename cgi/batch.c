@@ -13,10 +13,7 @@ static void locked_rows(struct buf *sql, const struct batch_query *q, const char
 	buf_puts(sql, ", w AS (SELECT s.col_pk, s.col_id FROM s WHERE s.key_valid AND s.ns_allowed"
 	         " AND s.role IN ('write', 'admin'))");
 	buf_puts(sql, ", l AS (SELECT d.id, d.document_id, d.metadata, d.fields, d.document_blobs,"
-	         " jsonb_build_object('source_blobs', '[]'::jsonb) || d.sys::jsonb"
-	         " || jsonb_build_object('document_id', d.document_id, 'collection_id', w.col_id,"
-	         " 'created_at', " TS("d.created_at") ", 'updated_at', " TS("d.updated_at") ","
-	         " 'vector', d.vector) AS ro"
+	         " d.sys, d.vector, d.created_at, d.updated_at, w.col_id"
 	         " FROM w JOIN public.documents d ON d.col_pk = w.col_pk");
 	if (q->items)
 		buf_printf(sql, " WHERE d.document_id = ANY (ARRAY(SELECT e ->> 'i' FROM"
@@ -42,22 +39,31 @@ static void item_results(struct buf *sql, const struct batch_query *q, int pdm, 
 		         " FROM it LEFT JOIN l ON l.document_id = it.doc)");
 		return;
 	}
+	/* Only what an item asks for is computed: the paths, the read-only
+	 * view, the depth check of a patch that can nest (a flat patch of
+	 * scalars and arrays, bounded by the body's depth, cannot). */
 	buf_puts(sql, ", x AS (SELECT it.ord, it.doc, it.e, l.id, l.metadata, l.fields,"
 	         " l.document_blobs,"
-	         " public.docapi_apply_paths(public.docapi_patched(l.metadata, it.e -> 'mp',"
-	         " it.e ? 'md'), it.e -> 'mx', false) AS nm,"
-	         " public.docapi_apply_paths(public.docapi_patched(l.fields, it.e -> 'fp',"
-	         " it.e ? 'fd'), it.e -> 'fx', true) AS nf,"
-	         " CASE WHEN it.e ? 'ro' THEN public.docapi_readonly_changed(l.ro, it.e -> 'ro') END"
-	         " AS ro_changed FROM it LEFT JOIN l ON l.document_id = it.doc)");
+	         " CASE WHEN it.e ? 'mx' THEN public.docapi_apply_paths(public.docapi_patched("
+	         "l.metadata, it.e -> 'mp', it.e ? 'md'), it.e -> 'mx', false)"
+	         " ELSE public.docapi_patched(l.metadata, it.e -> 'mp', it.e ? 'md') END AS nm,"
+	         " CASE WHEN it.e ? 'fx' THEN public.docapi_apply_paths(public.docapi_patched("
+	         "l.fields, it.e -> 'fp', it.e ? 'fd'), it.e -> 'fx', true)"
+	         " ELSE public.docapi_patched(l.fields, it.e -> 'fp', it.e ? 'fd') END AS nf,"
+	         " CASE WHEN it.e ? 'ro' THEN public.docapi_readonly_changed("
+	         "jsonb_build_object('source_blobs', '[]'::jsonb) || l.sys::jsonb"
+	         " || jsonb_build_object('document_id', l.document_id, 'collection_id', l.col_id,"
+	         " 'created_at', " TS("l.created_at") ", 'updated_at', " TS("l.updated_at") ","
+	         " 'vector', l.vector), it.e -> 'ro') END AS ro_changed"
+	         " FROM it LEFT JOIN l ON l.document_id = it.doc)");
 	buf_printf(sql, ", r AS (SELECT x.*, CASE WHEN x.e ? 'err' THEN x.e ->> 'err'"
 	           " WHEN x.id IS NULL THEN 'Document not found'"
 	           " WHEN x.ro_changed IS NOT NULL THEN format('Field %%L is read-only', x.ro_changed)"
 	           " WHEN x.nm IS NULL OR x.nf IS NULL THEN"
 	           " 'A dotted path in update_data goes through a value that is not an object'"
-	           " WHEN public.docapi_nests_deeper(x.nm, $%d::int)"
-	           " OR public.docapi_nests_deeper(x.nf, $%d::int) THEN"
-	           " 'The updated document would nest deeper than the limit' END AS err FROM x)",
+	           " WHEN ((x.e ? 'md' OR x.e ? 'mx') AND public.docapi_nests_deeper(x.nm, $%d::int))"
+	           " OR ((x.e ? 'fd' OR x.e ? 'fx') AND public.docapi_nests_deeper(x.nf, $%d::int))"
+	           " THEN 'The updated document would nest deeper than the limit' END AS err FROM x)",
 	           pdm, pdf);
 }
 

@@ -10,6 +10,9 @@
 #               change) against 1,000 single PATCHes of the same documents
 #               from one client over one keep-alive connection, through the
 #               same lighttpd; interleaved, $BENCH_ROUNDS rounds.
+#               Next to them, the database's own cost of the same 1,000
+#               changes: one UPDATE ... WHERE document_id = ANY (...) in
+#               psql (what no HTTP route can beat).
 #   2. bulk     PATCH .../documents/bulk of every one of the $BENCH_DOCS
 #               documents of collection "bench" by an indexed filter
 #               ({"metadata.counter": N}: GIN containment) against the
@@ -19,8 +22,9 @@
 #               Both forms of update_data: a merge ({"metadata":
 #               {"counter": N+1}}) and a dotted path ({"metadata.counter":
 #               N+1}).
-#   3. memory   the workers' peak RSS (VmHWM) before and after the bulk
-#               updates of 100,000 documents: the worker holds one row.
+#   3. memory   the workers' peak RSS (VmHWM) at start, after the batches
+#               (a request of 1,000 items is parsed whole) and after the
+#               bulk updates of 100,000 documents (the worker holds one row).
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$BENCH_DIR/lib.sh"
@@ -78,9 +82,19 @@ for r in range(rounds):
 print("%.0f %.0f" % (sum(s) / len(s), sum(b) / len(b)))
 PY
 read -r SINGLE_DPS BATCH_DPS <"$STACK_TMP/batch.out"
+read -r RSSB HWMB ANONB < <(worker_rss main)
+# the database's own cost of those 1,000 changes: one UPDATE of the same
+# documents in psql (\timing, no connection set-up), 5 times
+COL10PK=$(pg_psql -At -c "SELECT id FROM collections WHERE col_id = '$COL10'")
+CEIL_DPS=$(for k in 1 2 3 4 5; do
+    echo "UPDATE documents SET metadata = metadata || jsonb_build_object('counter', -$k),
+          version = version + 1, updated_at = now() WHERE col_pk = $COL10PK AND document_id
+          = ANY (ARRAY(SELECT 'doc_' || g FROM generate_series(1, 1000) g));"
+done | pg_psql -q -c '\timing on' -f - | awk '/^Time:/{s+=$2; n++} END{if (s > 0) printf "%.0f", n*1000*1000/s}')
 
 # ---- 2. bulk of every document vs the same UPDATE in psql
 N=0
+# Each prints its seconds (it runs in $(...): the caller moves N on).
 bulk_http() {  # bulk_http FORM: seconds of one bulk update of counter N -> N+1
     local form=$1 body t0 t1 code
     if [ "$form" = merge ]; then
@@ -95,7 +109,6 @@ bulk_http() {  # bulk_http FORM: seconds of one bulk update of counter N -> N+1
     t1=$(date +%s.%N)
     [ "$code" = 200 ] || bdie "bulk: HTTP $code $(head -c 300 "$STACK_TMP/bulk.out")"
     grep -q "\"updated_count\":$BENCH_DOCS" "$STACK_TMP/bulk.out" || bdie "bulk: $(cat "$STACK_TMP/bulk.out")"
-    N=$((N + 1))
     awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b - a}'
 }
 bulk_psql() {  # the single UPDATE a hand-written peer runs
@@ -106,7 +119,6 @@ bulk_psql() {  # the single UPDATE a hand-written peer runs
         AND metadata @> '{\"counter\": $N}' RETURNING 1) SELECT count(*) FROM u")
     t1=$(date +%s.%N)
     [ "$n" = "$BENCH_DOCS" ] || bdie "psql updated $n"
-    N=$((N + 1))
     awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b - a}'
 }
 blog "bulk of $BENCH_DOCS documents vs psql, $BENCH_ROUNDS rounds"
@@ -114,9 +126,13 @@ M=() P=() Q=()
 for r in $(seq 1 "$BENCH_ROUNDS"); do
     pg_psql -c "VACUUM documents" -c "CHECKPOINT" >/dev/null
     if [ $((r % 2)) = 1 ]; then
-        P+=("$(bulk_psql)"); M+=("$(bulk_http merge)"); Q+=("$(bulk_http path)")
+        P+=("$(bulk_psql)") || exit 1; N=$((N + 1))
+        M+=("$(bulk_http merge)") || exit 1; N=$((N + 1))
+        Q+=("$(bulk_http path)") || exit 1; N=$((N + 1))
     else
-        Q+=("$(bulk_http path)"); M+=("$(bulk_http merge)"); P+=("$(bulk_psql)")
+        Q+=("$(bulk_http path)") || exit 1; N=$((N + 1))
+        M+=("$(bulk_http merge)") || exit 1; N=$((N + 1))
+        P+=("$(bulk_psql)") || exit 1; N=$((N + 1))
     fi
 done
 mean() { printf '%s\n' "$@" | awk '{s+=$1} END{printf "%.2f", s/NR}'; }
@@ -130,10 +146,11 @@ cat <<OUT
 | --- | ---: | ---: |
 | 1,000 single PATCHes, one client | $SINGLE_DPS docs/s | 1.00 |
 | batch of 1,000 explicit updates | $BATCH_DPS docs/s | $(ratio "$BATCH_DPS" "$SINGLE_DPS")x the singles |
+| the same 1,000 changes as one UPDATE in psql | $CEIL_DPS docs/s | $(ratio "$CEIL_DPS" "$SINGLE_DPS")x the singles; the batch is $(ratio "$BATCH_DPS" "$CEIL_DPS") of it |
 | single UPDATE in psql, $BENCH_DOCS rows | $PSQL_S s | 1.00 |
 | bulk, update_data a merge | $MERGE_S s | $(ratio "$MERGE_S" "$PSQL_S")x psql |
 | bulk, update_data a dotted path | $PATH_S s | $(ratio "$PATH_S" "$PSQL_S")x psql |
-| worker peak RSS before / after the bulk updates | $HWM0 / $HWM1 KiB | |
+| worker peak RSS: at start / after the batches / after the bulk updates | $HWM0 / $HWMB / $HWM1 KiB | |
 
 rounds: psql ${P[*]} s; merge ${M[*]} s; path ${Q[*]} s
 OUT

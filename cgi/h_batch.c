@@ -101,6 +101,15 @@ static void outcome_clear(struct outcome *o)
 	memset(o, 0, sizeof *o);
 }
 
+/* Preference-Applied of a 200: the guards that were applied. */
+static void applied(struct call *c, const struct write_guard *g)
+{
+	if (!g->applied[0])
+		return;
+	snprintf(c->resp->preference_text, sizeof c->resp->preference_text, "%s", g->applied);
+	c->resp->preference_applied = c->resp->preference_text;
+}
+
 /* The 200 of a batch, or its refusals: max-affected (422), then atomic
  * with a failed item (409). */
 static void reply_batch(struct call *c, const struct outcome *o, const struct write_guard *g,
@@ -132,10 +141,7 @@ static void reply_batch(struct call *c, const struct outcome *o, const struct wr
 	           "\"message\":\"%s\"}", count_name, o->ok, o->failed,
 	           json_object_to_json_string_ext(o->results, JSON_COMPACT), message);
 	c->resp->status = 200;
-	if (g->applied[0]) {
-		snprintf(c->resp->preference_text, sizeof c->resp->preference_text, "%s", g->applied);
-		c->resp->preference_applied = c->resp->preference_text;
-	}
+	applied(c, g);
 }
 
 /* Bulk's answer: all or nothing, refusals as 422s (section 11). */
@@ -162,11 +168,7 @@ static void reply_bulk(struct call *c, const struct outcome *o, const struct wri
 		buf_printf(&c->resp->body, "{\"updated_count\":%lld,\"message\":\"Documents updated "
 		           "successfully\"}", o->written);
 		c->resp->status = 200;
-		if (g->applied[0]) {
-			snprintf(c->resp->preference_text, sizeof c->resp->preference_text, "%s",
-			         g->applied);
-			c->resp->preference_applied = c->resp->preference_text;
-		}
+		applied(c, g);
 	}
 	verr_free(&v);
 }

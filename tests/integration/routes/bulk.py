@@ -114,9 +114,11 @@ def bulk_guard_rails_write_nothing():
              "NotFoundError")
 
 
-@test
-def bulk_with_concurrent_patches_loses_nothing():
-    cid, ids = small_collection(20)
+def race_single_patches(cid, ids, many_write, rounds=5):
+    """Five single PATCHes on each of ids[:6] from their own threads while
+    many_write(k) runs rounds times (k = 0..rounds-1, each adding
+    metadata.b<k> to the documents it names): afterwards every PATCH and
+    every many-document write has landed on ids[:6]."""
     errors = []
 
     def patcher(d):
@@ -128,13 +130,20 @@ def bulk_with_concurrent_patches_loses_nothing():
     threads = [threading.Thread(target=patcher, args=(d,)) for d in ids[:6]]
     for t in threads:
         t.start()
-    for k in range(5):
-        expect_ok(bulk({"filters": {}, "update_data": {"metadata.b%d" % k: k}}, cid))
+    for k in range(rounds):
+        many_write(k)
     for t in threads:
         t.join()
-    eq(errors, [], "single PATCHes during bulk updates")
+    eq(errors, [], "single PATCHes during the many-document writes")
     for d in ids[:6]:
         m = metadata_of(cid, d)["metadata"]
         eq(sorted(k for k in m if k[0] in "pb" and k[1:].isdigit()),
-           sorted(["p%d" % j for j in range(5)] + ["b%d" % k for k in range(5)]),
-           "every PATCH and every bulk update of %s landed" % d)
+           sorted(["p%d" % j for j in range(5)] + ["b%d" % k for k in range(rounds)]),
+           "every PATCH and every many-document write of %s landed" % d)
+
+
+@test
+def bulk_with_concurrent_patches_loses_nothing():
+    cid, ids = small_collection(20)
+    race_single_patches(cid, ids, lambda k: expect_ok(
+        bulk({"filters": {}, "update_data": {"metadata.b%d" % k: k}}, cid)))
